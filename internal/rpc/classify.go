@@ -1,0 +1,165 @@
+package rpc
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// Kind is what a failed call means to the connector.
+type Kind uint8
+
+// The kinds of failure the connector distinguishes.
+const (
+	KindNone               Kind = iota // no error
+	KindWrongStrategy                  // 456: the request's strategy is not live
+	KindClusterUnavailable             // 503: cluster suspended or not ready
+	KindAccessDenied                   // session invalid or expired ("Access denied")
+	KindUnauthenticated                // bad credentials
+	KindCanceled                       // the caller's context was cancelled, or the server cancelled the query
+	KindDeadline                       // a deadline expired
+	KindTransient                      // UNAVAILABLE without a 503: connection trouble
+	KindNotFound                       // unknown query or object
+	KindInvalid                        // the server rejected the request (bad SQL, bad argument)
+	KindResourceExhausted              // limits (message size, open queries)
+	KindUnimplemented                  // the server does not offer the RPC
+	KindOther                          // anything else
+)
+
+var kindNames = [...]string{
+	KindNone:               "none",
+	KindWrongStrategy:      "wrong_strategy",
+	KindClusterUnavailable: "cluster_unavailable",
+	KindAccessDenied:       "access_denied",
+	KindUnauthenticated:    "unauthenticated",
+	KindCanceled:           "canceled",
+	KindDeadline:           "deadline",
+	KindTransient:          "transient",
+	KindNotFound:           "not_found",
+	KindInvalid:            "invalid",
+	KindResourceExhausted:  "resource_exhausted",
+	KindUnimplemented:      "unimplemented",
+	KindOther:              "other",
+}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "unknown"
+}
+
+// Classify tells what err means. It recognises every form of the e6data
+// signals listed in protocol.md §3, whatever gRPC code carries them: a
+// message naming "status: 456" in any letter case, grpc-go's report of an
+// HTTP 456 response ("unexpected HTTP status code received from server: 456"),
+// the same two forms for 503, and "Access denied" in any case.
+func Classify(err error) Kind {
+	if err == nil {
+		return KindNone
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	if errors.Is(err, context.Canceled) {
+		return KindCanceled
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return KindDeadline
+	}
+	st, ok := status.FromError(err)
+	if !ok {
+		return KindOther
+	}
+	return classifyStatus(st.Code(), st.Message())
+}
+
+func classifyStatus(code codes.Code, msg string) Kind {
+	switch {
+	case code == codes.OK:
+		return KindNone
+	case mentionsHTTPStatus(msg, "456"):
+		return KindWrongStrategy
+	case mentionsHTTPStatus(msg, "503"):
+		return KindClusterUnavailable
+	case containsFold(msg, "access denied"):
+		return KindAccessDenied
+	}
+	switch code {
+	case codes.Unauthenticated, codes.PermissionDenied:
+		return KindUnauthenticated
+	case codes.Canceled:
+		return KindCanceled
+	case codes.DeadlineExceeded:
+		return KindDeadline
+	case codes.Unavailable:
+		return KindTransient
+	case codes.NotFound:
+		return KindNotFound
+	case codes.InvalidArgument, codes.FailedPrecondition, codes.OutOfRange, codes.AlreadyExists:
+		return KindInvalid
+	case codes.ResourceExhausted:
+		return KindResourceExhausted
+	case codes.Unimplemented:
+		return KindUnimplemented
+	}
+	return KindOther
+}
+
+// mentionsHTTPStatus reports whether msg contains the word "status" followed,
+// within a short stretch without digits, by the number num standing alone.
+// It matches "status: 456", "Status:456", "Received http2 header with
+// status: 456" and "unexpected HTTP status code received from server: 456
+// (...)", but not "status: 4567" or "status: 200 ... 456 bytes".
+func mentionsHTTPStatus(msg, num string) bool {
+	const maxGap = 40
+	for i := 0; ; {
+		j := indexFold(msg[i:], "status")
+		if j < 0 {
+			return false
+		}
+		k := i + j + len("status")
+		gap := 0
+		for k < len(msg) && gap <= maxGap && !isDigit(msg[k]) {
+			k++
+			gap++
+		}
+		if gap <= maxGap && strings.HasPrefix(msg[k:], num) {
+			end := k + len(num)
+			if end == len(msg) || !isDigit(msg[end]) {
+				return true
+			}
+		}
+		i += j + len("status")
+	}
+}
+
+func isDigit(b byte) bool { return b >= '0' && b <= '9' }
+
+func containsFold(s, sub string) bool { return indexFold(s, sub) >= 0 }
+
+// indexFold is strings.Index ignoring ASCII letter case; sub must be lower case.
+func indexFold(s, sub string) int {
+	n := len(sub)
+	for i := 0; i+n <= len(s); i++ {
+		match := true
+		for j := 0; j < n; j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != sub[j] {
+				match = false
+				break
+			}
+		}
+		if match {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,77 @@
+package rpc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+func TestClassify(t *testing.T) {
+	cases := []struct {
+		name string
+		err  error
+		want Kind
+	}{
+		{"nil", nil, KindNone},
+		{"grpc-go HTTP 456", status.Error(codes.Unknown, "unexpected HTTP status code received from server: 456 (); transport: received unexpected content-type \"text/plain\""), KindWrongStrategy},
+		{"python form", status.Error(codes.Unknown, "Received http2 header with status: 456"), KindWrongStrategy},
+		{"status 456 any code", status.Error(codes.InvalidArgument, "Status: 456 wrong strategy"), KindWrongStrategy},
+		{"upper case", status.Error(codes.Internal, "STATUS:456"), KindWrongStrategy},
+		{"grpc-go HTTP 503", status.Error(codes.Unavailable, "unexpected HTTP status code received from server: 503 (Service Unavailable)"), KindClusterUnavailable},
+		{"status 503 unknown code", status.Error(codes.Unknown, "status: 503 cluster suspended"), KindClusterUnavailable},
+		{"not 4567", status.Error(codes.Unknown, "status: 4567"), KindOther},
+		{"456 far from status", status.Error(codes.Unknown, "status ok but the plan has more than forty characters before 456"), KindOther},
+		{"456 after another number", status.Error(codes.Unknown, "status: 200, wrote 456 bytes"), KindOther},
+		{"access denied", status.Error(codes.Internal, "Access denied: session expired"), KindAccessDenied},
+		{"access denied lower", status.Error(codes.Unknown, "java.lang.Exception: access DENIED"), KindAccessDenied},
+		{"unauthenticated", status.Error(codes.Unauthenticated, "bad token"), KindUnauthenticated},
+		{"plain unavailable", status.Error(codes.Unavailable, "connection refused"), KindTransient},
+		{"not found", status.Error(codes.NotFound, "unknown query"), KindNotFound},
+		{"invalid", status.Error(codes.InvalidArgument, "Parser Error: syntax error"), KindInvalid},
+		{"exhausted", status.Error(codes.ResourceExhausted, "too big"), KindResourceExhausted},
+		{"unimplemented", status.Error(codes.Unimplemented, "nope"), KindUnimplemented},
+		{"canceled status", status.Error(codes.Canceled, "query cancelled"), KindCanceled},
+		{"context canceled", fmt.Errorf("x: %w", context.Canceled), KindCanceled},
+		{"deadline", context.DeadlineExceeded, KindDeadline},
+		{"plain error", errors.New("boom"), KindOther},
+		{"wrapped rpc error", fmt.Errorf("outer: %w", &Error{Kind: KindAccessDenied}), KindAccessDenied},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := Classify(c.err); got != c.want {
+				t.Fatalf("Classify(%v) = %v, want %v", c.err, got, c.want)
+			}
+		})
+	}
+}
+
+func TestKindString(t *testing.T) {
+	if KindWrongStrategy.String() != "wrong_strategy" || Kind(200).String() != "unknown" {
+		t.Fatal("kind names")
+	}
+}
+
+func TestNormalizeStrategy(t *testing.T) {
+	for in, want := range map[string]string{"blue": "blue", " Green ": "green", "BLUE": "blue", "red": "", "": ""} {
+		if got := NormalizeStrategy(in); got != want {
+			t.Errorf("NormalizeStrategy(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if Other("blue") != "green" || Other("green") != "blue" || Other("") != "blue" {
+		t.Fatal("Other")
+	}
+}
+
+func FuzzMentionsHTTPStatus(f *testing.F) {
+	f.Add("status: 456")
+	f.Add("unexpected HTTP status code received from server: 503 (Service Unavailable)")
+	f.Add("sTaTuS")
+	f.Fuzz(func(t *testing.T, msg string) {
+		_ = mentionsHTTPStatus(msg, "456")
+		_ = classifyStatus(codes.Unknown, msg)
+	})
+}

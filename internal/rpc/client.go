@@ -1,0 +1,163 @@
+package rpc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+)
+
+// Header keys of protocol.md §2.
+const (
+	HeaderStrategy    = "strategy"
+	HeaderClusterName = "cluster-name"
+	HeaderPlannerIP   = "plannerip"
+)
+
+// Call describes one RPC: its full method name and the metadata it carries.
+type Call struct {
+	Method    string // full method name, e.g. "/QueryEngineService/prepareStatementV2"
+	Strategy  string // "blue" or "green"; empty while none is known
+	PlannerIP string // the engineIP of the query's prepare, for query-scoped calls
+}
+
+// Name is the method's short name ("prepareStatementV2").
+func (c Call) Name() string { return shortName(c.Method) }
+
+// Observer hears about every call the client makes. Implementations must be
+// safe for concurrent use and fast: they run on the caller's goroutine.
+type Observer interface {
+	// Announced is called when a successful response carries a new_strategy
+	// that differs from the strategy the call used.
+	Announced(call Call, newStrategy string)
+	// Finished is called after every call with its classified outcome.
+	Finished(call Call, kind Kind)
+}
+
+// Client is the single call path. It is safe for concurrent use; one Client
+// serves every connection of a connector to one cluster.
+type Client struct {
+	cc       grpc.ClientConnInterface
+	cluster  string
+	observer Observer
+}
+
+// NewClient returns a Client invoking on cc. clusterName is sent lower-cased
+// as the cluster-name header when not empty. observer may be nil.
+func NewClient(cc grpc.ClientConnInterface, clusterName string, observer Observer) *Client {
+	return &Client{cc: cc, cluster: strings.ToLower(clusterName), observer: observer}
+}
+
+// announcer is implemented by every generated response with a new_strategy field.
+type announcer interface{ GetNewStrategy() string }
+
+// Invoke performs call with req and fills resp. A failure comes back as an
+// *Error carrying its Kind. A new_strategy announcement in resp is reported
+// to the observer and left in resp for the caller.
+func (c *Client) Invoke(ctx context.Context, call Call, req, resp any, opts ...grpc.CallOption) error {
+	ctx = c.outgoing(ctx, call)
+	err := c.cc.Invoke(ctx, call.Method, req, resp, opts...)
+	if err != nil {
+		e := wrap(ctx, call, err)
+		if c.observer != nil {
+			c.observer.Finished(call, e.Kind)
+		}
+		return e
+	}
+	if c.observer != nil {
+		if a, ok := resp.(announcer); ok {
+			if s := NormalizeStrategy(a.GetNewStrategy()); s != "" && s != call.Strategy {
+				c.observer.Announced(call, s)
+			}
+		}
+		c.observer.Finished(call, KindNone)
+	}
+	return nil
+}
+
+func (c *Client) outgoing(ctx context.Context, call Call) context.Context {
+	kv := make([]string, 0, 6)
+	if call.Strategy != "" {
+		kv = append(kv, HeaderStrategy, call.Strategy)
+	}
+	if c.cluster != "" {
+		kv = append(kv, HeaderClusterName, c.cluster)
+	}
+	if call.PlannerIP != "" {
+		kv = append(kv, HeaderPlannerIP, call.PlannerIP)
+	}
+	if len(kv) == 0 {
+		return ctx
+	}
+	return metadata.AppendToOutgoingContext(ctx, kv...)
+}
+
+// NormalizeStrategy lower-cases s and trims spaces; anything but "blue" or
+// "green" becomes "".
+func NormalizeStrategy(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "blue" || s == "green" {
+		return s
+	}
+	return ""
+}
+
+// Other returns the strategy that is not s ("blue" for "" as well).
+func Other(s string) string {
+	if s == "blue" {
+		return "green"
+	}
+	return "blue"
+}
+
+// Error is a failed call.
+type Error struct {
+	Method   string     // short method name
+	Strategy string     // strategy the call was sent with
+	Kind     Kind       // what the failure means
+	Code     codes.Code // gRPC status code
+	Message  string     // the server's (or transport's) message
+	Err      error      // the underlying error
+}
+
+func (e *Error) Error() string {
+	if e.Message == "" {
+		return fmt.Sprintf("%s: %s", e.Method, e.Kind)
+	}
+	return fmt.Sprintf("%s: %s: %s", e.Method, e.Kind, e.Message)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+func wrap(ctx context.Context, call Call, err error) *Error {
+	e := &Error{Method: call.Name(), Strategy: call.Strategy, Err: err}
+	if st, ok := status.FromError(err); ok {
+		e.Code, e.Message = st.Code(), st.Message()
+		e.Kind = classifyStatus(e.Code, e.Message)
+	} else {
+		e.Code, e.Message, e.Kind = codes.Unknown, err.Error(), KindOther
+	}
+	// A call that failed because the caller's context ended is about the
+	// context, whatever the transport made of it.
+	if cerr := ctx.Err(); cerr != nil && (e.Kind == KindCanceled || e.Kind == KindDeadline || e.Kind == KindTransient || e.Kind == KindOther) {
+		if errors.Is(cerr, context.DeadlineExceeded) {
+			e.Kind = KindDeadline
+		} else {
+			e.Kind = KindCanceled
+		}
+		e.Err = errors.Join(err, cerr)
+	}
+	return e
+}
+
+func shortName(method string) string {
+	if i := strings.LastIndexByte(method, '/'); i >= 0 {
+		return method[i+1:]
+	}
+	return method
+}

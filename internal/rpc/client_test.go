@@ -1,0 +1,184 @@
+package rpc
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"sync"
+	"testing"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/h2c"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/e6go/e6data/internal/enginepb"
+)
+
+// recordingServer is a test double of the engine: it remembers the metadata
+// of the last call and answers authenticate with a configurable announcement.
+type recordingServer struct {
+	enginepb.UnimplementedQueryEngineServiceServer
+	mu       sync.Mutex
+	md       metadata.MD
+	announce string
+	fail     error
+}
+
+func (s *recordingServer) Authenticate(ctx context.Context, _ *enginepb.AuthenticateRequest) (*enginepb.AuthenticateResponse, error) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.md = md
+	if s.fail != nil {
+		return nil, s.fail
+	}
+	r := &enginepb.AuthenticateResponse{SessionId: "s1"}
+	if s.announce != "" {
+		r.NewStrategy = proto.String(s.announce)
+	}
+	return r, nil
+}
+
+type recordingObserver struct {
+	mu        sync.Mutex
+	announced []string
+	kinds     []Kind
+}
+
+func (o *recordingObserver) Announced(_ Call, s string) {
+	o.mu.Lock()
+	o.announced = append(o.announced, s)
+	o.mu.Unlock()
+}
+
+func (o *recordingObserver) Finished(_ Call, k Kind) {
+	o.mu.Lock()
+	o.kinds = append(o.kinds, k)
+	o.mu.Unlock()
+}
+
+// serve starts h on a loopback listener and returns a client connection to it.
+func serve(t *testing.T, h http.Handler) *grpc.ClientConn {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: h2c.NewHandler(h, &http2.Server{})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	cc, err := grpc.NewClient(ln.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cc.Close() })
+	return cc
+}
+
+func TestInvokeSendsHeadersAndReportsAnnouncement(t *testing.T) {
+	rs := &recordingServer{announce: "GREEN"}
+	gs := grpc.NewServer()
+	enginepb.RegisterQueryEngineServiceServer(gs, rs)
+	t.Cleanup(gs.Stop)
+	cc := serve(t, gs)
+	obs := &recordingObserver{}
+	c := NewClient(cc, "My-Cluster", obs)
+
+	var resp enginepb.AuthenticateResponse
+	call := Call{Method: enginepb.QueryEngineService_Authenticate_FullMethodName, Strategy: "blue", PlannerIP: "10.0.0.7"}
+	if err := c.Invoke(context.Background(), call, &enginepb.AuthenticateRequest{User: "u", Password: "p"}, &resp); err != nil {
+		t.Fatal(err)
+	}
+	rs.mu.Lock()
+	md := rs.md
+	rs.mu.Unlock()
+	for k, want := range map[string]string{"strategy": "blue", "cluster-name": "my-cluster", "plannerip": "10.0.0.7"} {
+		if got := md.Get(k); len(got) != 1 || got[0] != want {
+			t.Errorf("header %s = %v, want %q", k, got, want)
+		}
+	}
+	if len(obs.announced) != 1 || obs.announced[0] != "green" {
+		t.Fatalf("announced = %v, want [green]", obs.announced)
+	}
+	if resp.GetSessionId() != "s1" {
+		t.Fatalf("session = %q", resp.GetSessionId())
+	}
+
+	// No strategy and no cluster: no headers at all; the same strategy announced is not news.
+	rs.announce = "blue"
+	c2 := NewClient(cc, "", obs)
+	if err := c2.Invoke(context.Background(), Call{Method: enginepb.QueryEngineService_Authenticate_FullMethodName}, &enginepb.AuthenticateRequest{}, &resp); err != nil {
+		t.Fatal(err)
+	}
+	rs.mu.Lock()
+	md = rs.md
+	rs.mu.Unlock()
+	if len(md.Get("strategy")) != 0 || len(md.Get("cluster-name")) != 0 || len(md.Get("plannerip")) != 0 {
+		t.Fatalf("unexpected headers %v", md)
+	}
+	if err := c.Invoke(context.Background(), Call{Method: enginepb.QueryEngineService_Authenticate_FullMethodName, Strategy: "blue"}, &enginepb.AuthenticateRequest{}, &resp); err != nil {
+		t.Fatal(err)
+	}
+	if len(obs.announced) != 2 { // "blue" announced to a call with no strategy counts, to a blue call it does not
+		t.Fatalf("announced = %v", obs.announced)
+	}
+}
+
+func TestInvokeClassifiesGRPCStatuses(t *testing.T) {
+	rs := &recordingServer{}
+	gs := grpc.NewServer()
+	enginepb.RegisterQueryEngineServiceServer(gs, rs)
+	t.Cleanup(gs.Stop)
+	cc := serve(t, gs)
+	c := NewClient(cc, "", nil)
+	for _, tc := range []struct {
+		err  error
+		want Kind
+	}{
+		{status.Error(codes.Unknown, "status: 456"), KindWrongStrategy},
+		{status.Error(codes.Unavailable, "status: 503"), KindClusterUnavailable},
+		{status.Error(codes.Internal, "Access denied"), KindAccessDenied},
+	} {
+		rs.mu.Lock()
+		rs.fail = tc.err
+		rs.mu.Unlock()
+		err := c.Invoke(context.Background(), Call{Method: enginepb.QueryEngineService_Authenticate_FullMethodName, Strategy: "green"}, &enginepb.AuthenticateRequest{}, &enginepb.AuthenticateResponse{})
+		var e *Error
+		if !errors.As(err, &e) || e.Kind != tc.want || e.Method != "authenticate" || e.Strategy != "green" {
+			t.Fatalf("err = %#v, want kind %v", err, tc.want)
+		}
+		if st, _ := status.FromError(errors.Unwrap(err)); st.Code() != status.Code(tc.err) {
+			t.Fatalf("unwrap lost the status: %v", err)
+		}
+	}
+}
+
+// The real gateway answers with a bare HTTP/2 status and no gRPC framing.
+func TestInvokeClassifiesHTTPStatuses(t *testing.T) {
+	for code, want := range map[int]Kind{456: KindWrongStrategy, 503: KindClusterUnavailable} {
+		cc := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(code) }))
+		err := NewClient(cc, "", nil).Invoke(context.Background(), Call{Method: enginepb.QueryEngineService_Authenticate_FullMethodName}, &enginepb.AuthenticateRequest{}, &enginepb.AuthenticateResponse{})
+		if k := Classify(err); k != want {
+			t.Fatalf("HTTP %d: kind %v (%v), want %v", code, k, err, want)
+		}
+	}
+}
+
+func TestInvokeContextCancelled(t *testing.T) {
+	gs := grpc.NewServer()
+	enginepb.RegisterQueryEngineServiceServer(gs, &recordingServer{})
+	t.Cleanup(gs.Stop)
+	cc := serve(t, gs)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := NewClient(cc, "", nil).Invoke(ctx, Call{Method: enginepb.QueryEngineService_Authenticate_FullMethodName}, &enginepb.AuthenticateRequest{}, &enginepb.AuthenticateResponse{})
+	if Classify(err) != KindCanceled || !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v", err)
+	}
+}
