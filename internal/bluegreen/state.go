@@ -1,0 +1,386 @@
+package bluegreen
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+)
+
+// Transition types, as they appear in logs, metrics and the timeline.
+const (
+	Detected     = "detected"
+	Announced    = "announced"
+	Switched     = "switched"
+	Recovered456 = "recovered_456"
+	Resumed      = "resumed"
+	Rollback     = "rollback"
+	Invalidated  = "invalidated"
+)
+
+// Event is one entry of the timeline.
+type Event struct {
+	Time    time.Time
+	Type    string // one of the transition types above
+	From    string // strategy before ("" when unknown)
+	To      string // strategy after
+	QueryID string // the query that caused it, when there was one
+}
+
+// Options configure a State. Zero values take the defaults noted.
+type Options struct {
+	CacheTimeout   time.Duration    // how long a confirmed strategy is trusted (default 5 min)
+	PinLimit       int              // max in-flight pins kept (default 1000)
+	PinTTL         time.Duration    // pins older than this are stale (default 5 min)
+	RollbackWindow time.Duration    // a switch back within this window is a rollback (default 10 min)
+	TimelineSize   int              // events kept (default 256)
+	Now            func() time.Time // clock (default time.Now)
+	OnEvent        func(Event)      // called (outside the lock) for every event
+}
+
+type pin struct {
+	strategy string
+	at       time.Time
+}
+
+// State is the per-cluster strategy state. All methods are safe for
+// concurrent use.
+type State struct {
+	opts Options
+
+	mu         sync.Mutex
+	active     string
+	confirmed  time.Time
+	pending    string
+	lastSwitch time.Time
+	previous   string
+	pins       map[string]pin
+	flight     *flight
+	timeline   []Event
+	next       int // ring position in timeline
+	counts     map[string]int64
+}
+
+type flight struct {
+	done     chan struct{}
+	strategy string
+	err      error
+}
+
+// New returns an empty State.
+func New(o Options) *State {
+	if o.CacheTimeout <= 0 {
+		o.CacheTimeout = 5 * time.Minute
+	}
+	if o.PinLimit <= 0 {
+		o.PinLimit = 1000
+	}
+	if o.PinTTL <= 0 {
+		o.PinTTL = 5 * time.Minute
+	}
+	if o.RollbackWindow <= 0 {
+		o.RollbackWindow = 10 * time.Minute
+	}
+	if o.TimelineSize <= 0 {
+		o.TimelineSize = 256
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &State{opts: o, pins: make(map[string]pin), counts: make(map[string]int64)}
+}
+
+// ForNewWork returns the strategy new work must use: the pending one if the
+// server announced one, else the active one ("" when none is known). fresh
+// reports whether that strategy was confirmed within the cache timeout.
+func (s *State) ForNewWork() (strategy string, fresh bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pending != "" {
+		return s.pending, true
+	}
+	return s.active, s.active != "" && s.opts.Now().Sub(s.confirmed) < s.opts.CacheTimeout
+}
+
+// Active and Pending report the current strategies.
+func (s *State) Active() string  { s.mu.Lock(); defer s.mu.Unlock(); return s.active }
+func (s *State) Pending() string { s.mu.Lock(); defer s.mu.Unlock(); return s.pending }
+
+// Confirm records that a call on strategy succeeded without any announcement
+// of another strategy. It makes a pending strategy active (a switch), or sets
+// the first active strategy (a detection), and refreshes the confirmation time.
+func (s *State) Confirm(strategy string, queryID string) {
+	if strategy == "" {
+		return
+	}
+	var evs []Event
+	s.mu.Lock()
+	now := s.opts.Now()
+	switch {
+	case s.active == "":
+		s.active = strategy
+		if s.pending == strategy {
+			s.pending = ""
+		}
+		evs = append(evs, s.record(Event{Time: now, Type: Detected, To: strategy, QueryID: queryID}))
+	case s.pending == strategy && s.active != strategy:
+		evs = append(evs, s.switchLocked(now, strategy, queryID)...)
+	}
+	if s.active == strategy {
+		s.confirmed = now
+	}
+	s.mu.Unlock()
+	s.emit(evs)
+}
+
+func (s *State) switchLocked(now time.Time, to, queryID string) []Event {
+	from := s.active
+	s.active, s.pending, s.confirmed = to, "", now
+	evs := []Event{s.record(Event{Time: now, Type: Switched, From: from, To: to, QueryID: queryID})}
+	if to == s.previous && !s.lastSwitch.IsZero() && now.Sub(s.lastSwitch) < s.opts.RollbackWindow {
+		evs = append(evs, s.record(Event{Time: now, Type: Rollback, From: from, To: to, QueryID: queryID}))
+	}
+	s.previous, s.lastSwitch = from, now
+	return evs
+}
+
+// Announce records a new_strategy announcement seen on a call that used
+// strategy used. New work moves to the announced strategy at once.
+func (s *State) Announce(used, announced, queryID string) {
+	if announced == "" || announced == used {
+		return
+	}
+	var evs []Event
+	s.mu.Lock()
+	if announced != s.active && announced != s.pending {
+		s.pending = announced
+		evs = append(evs, s.record(Event{Time: s.opts.Now(), Type: Announced, From: s.active, To: announced, QueryID: queryID}))
+	}
+	s.mu.Unlock()
+	s.emit(evs)
+}
+
+// Invalidate records that strategy is not live (a 456 on it): it stops being
+// active or pending. If the other strategy was pending, it becomes active.
+func (s *State) Invalidate(strategy string, queryID string) {
+	var evs []Event
+	s.mu.Lock()
+	now := s.opts.Now()
+	if s.pending == strategy {
+		s.pending = ""
+	}
+	if s.active == strategy {
+		if s.pending != "" {
+			evs = append(evs, s.switchLocked(now, s.pending, queryID)...)
+		} else {
+			s.active = ""
+			evs = append(evs, s.record(Event{Time: now, Type: Invalidated, From: strategy, QueryID: queryID}))
+		}
+	}
+	s.mu.Unlock()
+	s.emit(evs)
+}
+
+// ErrNoStrategy is returned by Detect when no strategy accepted the probe.
+var ErrNoStrategy = errors.New("no strategy is live")
+
+// Detect finds the live strategy with probe, once per State at a time:
+// callers arriving while a detection runs wait for its result (or their
+// context). probe is tried with the last known strategy first (else "blue"),
+// then the other; isWrongStrategy tells a 456 (try the next) from any other
+// failure (returned as is). ran reports whether this caller's probe ran
+// (and so, for example, whether its session is valid).
+func (s *State) Detect(ctx context.Context, probe func(ctx context.Context, strategy string) error, isWrongStrategy func(error) bool) (strategy string, ran bool, err error) {
+	s.mu.Lock()
+	if f := s.flight; f != nil {
+		s.mu.Unlock()
+		select {
+		case <-f.done:
+			return f.strategy, false, f.err
+		case <-ctx.Done():
+			return "", false, ctx.Err()
+		}
+	}
+	f := &flight{done: make(chan struct{})}
+	s.flight = f
+	first := s.active
+	if first == "" {
+		first = s.previous
+	}
+	if first == "" {
+		first = "blue"
+	}
+	s.mu.Unlock()
+
+	defer func() {
+		s.mu.Lock()
+		s.flight = nil
+		s.mu.Unlock()
+		close(f.done)
+	}()
+	f.err = ErrNoStrategy
+	for _, st := range [2]string{first, other(first)} {
+		perr := probe(ctx, st)
+		if perr == nil {
+			f.strategy, f.err = st, nil
+			s.mu.Lock()
+			if s.pending == st {
+				s.pending = ""
+			}
+			s.mu.Unlock()
+			s.Confirm(st, "")
+			s.forceActive(st)
+			break
+		}
+		if !isWrongStrategy(perr) {
+			f.err = perr
+			break
+		}
+	}
+	return f.strategy, true, f.err
+}
+
+// forceActive makes st active after a successful detection even if another
+// strategy was active before (the detection proved it wrong).
+func (s *State) forceActive(st string) {
+	var evs []Event
+	s.mu.Lock()
+	if s.active != st {
+		evs = s.switchLocked(s.opts.Now(), st, "")
+	}
+	s.mu.Unlock()
+	s.emit(evs)
+}
+
+func other(s string) string {
+	if s == "blue" {
+		return "green"
+	}
+	return "blue"
+}
+
+// Pin records that queryID runs on strategy. When the limit is reached, the
+// oldest stale pins are dropped first; if none is stale the oldest goes.
+func (s *State) Pin(queryID, strategy string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.pins) >= s.opts.PinLimit {
+		s.sweepLocked(s.opts.Now())
+		if len(s.pins) >= s.opts.PinLimit {
+			oldestID, oldest := "", time.Time{}
+			for id, p := range s.pins {
+				if oldestID == "" || p.at.Before(oldest) {
+					oldestID, oldest = id, p.at
+				}
+			}
+			delete(s.pins, oldestID)
+		}
+	}
+	s.pins[queryID] = pin{strategy: strategy, at: s.opts.Now()}
+}
+
+// Unpin forgets queryID.
+func (s *State) Unpin(queryID string) {
+	s.mu.Lock()
+	delete(s.pins, queryID)
+	s.mu.Unlock()
+}
+
+// PinOf returns the strategy queryID is pinned to.
+func (s *State) PinOf(queryID string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.pins[queryID]
+	return p.strategy, ok
+}
+
+// Sweep drops pins older than the pin TTL and returns how many it dropped.
+func (s *State) Sweep() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sweepLocked(s.opts.Now())
+}
+
+func (s *State) sweepLocked(now time.Time) int {
+	n := 0
+	for id, p := range s.pins {
+		if now.Sub(p.at) >= s.opts.PinTTL {
+			delete(s.pins, id)
+			n++
+		}
+	}
+	return n
+}
+
+// InFlight returns the number of pinned queries per strategy.
+func (s *State) InFlight() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]int{}
+	for _, p := range s.pins {
+		out[p.strategy]++
+	}
+	return out
+}
+
+// Count adds n to the named counter (456s, recoveries, re-auths, ...).
+func (s *State) Count(name string, n int64) {
+	s.mu.Lock()
+	s.counts[name] += n
+	s.mu.Unlock()
+}
+
+// Counts returns a copy of the counters, including one per event type.
+func (s *State) Counts() map[string]int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int64, len(s.counts))
+	for k, v := range s.counts {
+		out[k] = v
+	}
+	return out
+}
+
+// Timeline returns the recorded events, oldest first.
+func (s *State) Timeline() []Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.timeline) < s.opts.TimelineSize {
+		return append([]Event(nil), s.timeline...)
+	}
+	out := make([]Event, 0, len(s.timeline))
+	out = append(out, s.timeline[s.next:]...)
+	return append(out, s.timeline[:s.next]...)
+}
+
+// Record adds an event that the state itself cannot see (a resume, a
+// recovered 456) to the timeline.
+func (s *State) Record(e Event) {
+	if e.Time.IsZero() {
+		e.Time = s.opts.Now()
+	}
+	s.mu.Lock()
+	e = s.record(e)
+	s.mu.Unlock()
+	s.emit([]Event{e})
+}
+
+func (s *State) record(e Event) Event {
+	s.counts[e.Type]++
+	if len(s.timeline) < s.opts.TimelineSize {
+		s.timeline = append(s.timeline, e)
+	} else {
+		s.timeline[s.next] = e
+		s.next = (s.next + 1) % s.opts.TimelineSize
+	}
+	return e
+}
+
+func (s *State) emit(evs []Event) {
+	if s.opts.OnEvent == nil {
+		return
+	}
+	for _, e := range evs {
+		s.opts.OnEvent(e)
+	}
+}

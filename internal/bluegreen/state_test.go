@@ -1,0 +1,253 @@
+package bluegreen
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+var errWrong = errors.New("456")
+
+func isWrong(err error) bool { return errors.Is(err, errWrong) }
+
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time           { return c.t }
+func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
+
+func TestDetectTriesBlueThenGreen(t *testing.T) {
+	s := New(Options{})
+	var tried []string
+	st, ran, err := s.Detect(context.Background(), func(_ context.Context, st string) error {
+		tried = append(tried, st)
+		if st == "blue" {
+			return errWrong
+		}
+		return nil
+	}, isWrong)
+	if err != nil || st != "green" || !ran {
+		t.Fatalf("Detect = %q, %v, %v", st, ran, err)
+	}
+	if len(tried) != 2 || tried[0] != "blue" || tried[1] != "green" {
+		t.Fatalf("tried %v", tried)
+	}
+	if got, fresh := s.ForNewWork(); got != "green" || !fresh {
+		t.Fatalf("ForNewWork = %q %v", got, fresh)
+	}
+	if s.Counts()[Detected] != 1 {
+		t.Fatalf("counts %v", s.Counts())
+	}
+}
+
+func TestDetectBothWrongAndOtherErrors(t *testing.T) {
+	s := New(Options{})
+	_, _, err := s.Detect(context.Background(), func(context.Context, string) error { return errWrong }, isWrong)
+	if !errors.Is(err, ErrNoStrategy) {
+		t.Fatalf("err = %v", err)
+	}
+	boom := errors.New("boom")
+	calls := 0
+	_, _, err = s.Detect(context.Background(), func(context.Context, string) error { calls++; return boom }, isWrong)
+	if !errors.Is(err, boom) || calls != 1 {
+		t.Fatalf("err = %v after %d calls", err, calls)
+	}
+}
+
+func TestDetectIsSingleFlight(t *testing.T) {
+	s := New(Options{})
+	var probes atomic.Int32
+	release := make(chan struct{})
+	started := make(chan struct{})
+	var once sync.Once
+	probe := func(ctx context.Context, st string) error {
+		probes.Add(1)
+		once.Do(func() { close(started) })
+		<-release
+		return nil
+	}
+	const n = 32
+	var wg sync.WaitGroup
+	results := make([]string, n)
+	ranCount := atomic.Int32{}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		st, ran, _ := s.Detect(context.Background(), probe, isWrong)
+		results[0] = st
+		if ran {
+			ranCount.Add(1)
+		}
+	}()
+	<-started
+	for i := 1; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			st, ran, _ := s.Detect(context.Background(), probe, isWrong)
+			results[i] = st
+			if ran {
+				ranCount.Add(1)
+			}
+		}(i)
+	}
+	// Wait until the waiters are parked on the flight: they cannot start
+	// their own because the flight is registered before the first probe.
+	close(release)
+	wg.Wait()
+	// Callers that arrived after the flight ended may have run their own
+	// detection; what matters is that no two ran at the same time and that
+	// everyone got the answer.
+	for i, r := range results {
+		if r != "blue" {
+			t.Fatalf("caller %d got %q", i, r)
+		}
+	}
+	if int(probes.Load()) != int(ranCount.Load()) {
+		t.Fatalf("%d probes for %d leaders", probes.Load(), ranCount.Load())
+	}
+	if probes.Load() >= n {
+		t.Fatalf("every caller probed (%d): no single flight", probes.Load())
+	}
+}
+
+func TestDetectWaiterHonoursContext(t *testing.T) {
+	s := New(Options{})
+	release := make(chan struct{})
+	started := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.Detect(context.Background(), func(context.Context, string) error { close(started); <-release; return nil }, isWrong)
+	}()
+	<-started
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, _, err := s.Detect(ctx, func(context.Context, string) error { return nil }, isWrong); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v", err)
+	}
+	close(release)
+	<-done
+}
+
+func TestAnnounceConfirmSwitchAndRollback(t *testing.T) {
+	c := &clock{t: time.Unix(1000, 0)}
+	var events []Event
+	s := New(Options{Now: c.now, OnEvent: func(e Event) { events = append(events, e) }})
+	s.Confirm("blue", "")
+	s.Announce("blue", "green", "q1")
+	if st, _ := s.ForNewWork(); st != "green" {
+		t.Fatalf("new work goes to %q, want the pending green at once", st)
+	}
+	if s.Active() != "blue" || s.Pending() != "green" {
+		t.Fatalf("active %q pending %q", s.Active(), s.Pending())
+	}
+	s.Confirm("blue", "q1") // the old stack still serving its query changes nothing
+	if s.Active() != "blue" {
+		t.Fatal("confirm on the old stack switched")
+	}
+	c.advance(time.Second)
+	s.Confirm("green", "q2")
+	if s.Active() != "green" || s.Pending() != "" {
+		t.Fatalf("after confirm: active %q pending %q", s.Active(), s.Pending())
+	}
+	c.advance(time.Minute)
+	s.Announce("green", "blue", "")
+	s.Confirm("blue", "")
+	counts := s.Counts()
+	if counts[Switched] != 2 || counts[Rollback] != 1 || counts[Announced] != 2 || counts[Detected] != 1 {
+		t.Fatalf("counts %v", counts)
+	}
+	want := []string{Detected, Announced, Switched, Announced, Switched, Rollback}
+	if len(events) != len(want) {
+		t.Fatalf("events %+v", events)
+	}
+	for i, e := range events {
+		if e.Type != want[i] {
+			t.Fatalf("event %d = %s, want %s", i, e.Type, want[i])
+		}
+	}
+	if tl := s.Timeline(); len(tl) != len(want) || tl[2].From != "blue" || tl[2].To != "green" || tl[2].QueryID != "q2" {
+		t.Fatalf("timeline %+v", tl)
+	}
+}
+
+func TestInvalidate(t *testing.T) {
+	s := New(Options{})
+	s.Confirm("blue", "")
+	s.Invalidate("blue", "")
+	if st, _ := s.ForNewWork(); st != "" {
+		t.Fatalf("after 456 new work goes to %q", st)
+	}
+	s.Confirm("green", "")
+	s.Announce("green", "blue", "")
+	s.Invalidate("green", "") // the old stack went away: the pending one takes over
+	if s.Active() != "blue" || s.Pending() != "" {
+		t.Fatalf("active %q pending %q", s.Active(), s.Pending())
+	}
+}
+
+func TestCacheTimeout(t *testing.T) {
+	c := &clock{t: time.Unix(0, 0)}
+	s := New(Options{Now: c.now, CacheTimeout: time.Minute})
+	s.Confirm("green", "")
+	if _, fresh := s.ForNewWork(); !fresh {
+		t.Fatal("just confirmed is not fresh")
+	}
+	c.advance(2 * time.Minute)
+	if st, fresh := s.ForNewWork(); fresh || st != "green" {
+		t.Fatalf("stale strategy: %q fresh=%v; want the cached one, not fresh", st, fresh)
+	}
+	s.Confirm("green", "")
+	if _, fresh := s.ForNewWork(); !fresh {
+		t.Fatal("re-confirmation did not refresh")
+	}
+}
+
+func TestPinsBoundedAndSwept(t *testing.T) {
+	c := &clock{t: time.Unix(0, 0)}
+	s := New(Options{Now: c.now, PinLimit: 3, PinTTL: time.Minute})
+	s.Pin("a", "blue")
+	c.advance(time.Second)
+	s.Pin("b", "blue")
+	s.Pin("c", "green")
+	s.Pin("d", "green") // over the limit: the oldest ("a") goes
+	if _, ok := s.PinOf("a"); ok {
+		t.Fatal("oldest pin kept over the limit")
+	}
+	if st, ok := s.PinOf("d"); !ok || st != "green" {
+		t.Fatal("new pin missing")
+	}
+	if f := s.InFlight(); f["blue"] != 1 || f["green"] != 2 {
+		t.Fatalf("in flight %v", f)
+	}
+	c.advance(2 * time.Minute)
+	if n := s.Sweep(); n != 3 {
+		t.Fatalf("swept %d, want 3 stale", n)
+	}
+	s.Pin("e", "blue")
+	s.Unpin("e")
+	if len(s.InFlight()) != 0 {
+		t.Fatalf("in flight %v", s.InFlight())
+	}
+}
+
+func TestTimelineRing(t *testing.T) {
+	s := New(Options{TimelineSize: 4})
+	for i := 0; i < 10; i++ {
+		s.Record(Event{Type: Resumed, QueryID: string(rune('a' + i))})
+	}
+	tl := s.Timeline()
+	if len(tl) != 4 || tl[0].QueryID != "g" || tl[3].QueryID != "j" {
+		t.Fatalf("timeline %+v", tl)
+	}
+	if s.Counts()[Resumed] != 10 {
+		t.Fatal("count")
+	}
+}
