@@ -56,6 +56,7 @@ type State struct {
 	previous   string
 	pins       map[string]pin
 	flight     *flight
+	waiters    int // callers parked on flight (for tests and stats)
 	timeline   []Event
 	next       int // ring position in timeline
 	counts     map[string]int64
@@ -193,7 +194,13 @@ var ErrNoStrategy = errors.New("no strategy is live")
 func (s *State) Detect(ctx context.Context, probe func(ctx context.Context, strategy string) error, isWrongStrategy func(error) bool) (strategy string, ran bool, err error) {
 	s.mu.Lock()
 	if f := s.flight; f != nil {
+		s.waiters++
 		s.mu.Unlock()
+		defer func() {
+			s.mu.Lock()
+			s.waiters--
+			s.mu.Unlock()
+		}()
 		select {
 		case <-f.done:
 			return f.strategy, false, f.err

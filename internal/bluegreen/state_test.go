@@ -97,23 +97,29 @@ func TestDetectIsSingleFlight(t *testing.T) {
 			}
 		}(i)
 	}
-	// Wait until the waiters are parked on the flight: they cannot start
-	// their own because the flight is registered before the first probe.
+	// Wait (bounded) until every other caller is parked on the flight.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s.mu.Lock()
+		w := s.waiters
+		s.mu.Unlock()
+		if w == n-1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d waiters parked", w)
+		}
+		time.Sleep(time.Millisecond)
+	}
 	close(release)
 	wg.Wait()
-	// Callers that arrived after the flight ended may have run their own
-	// detection; what matters is that no two ran at the same time and that
-	// everyone got the answer.
 	for i, r := range results {
 		if r != "blue" {
 			t.Fatalf("caller %d got %q", i, r)
 		}
 	}
-	if int(probes.Load()) != int(ranCount.Load()) {
-		t.Fatalf("%d probes for %d leaders", probes.Load(), ranCount.Load())
-	}
-	if probes.Load() >= n {
-		t.Fatalf("every caller probed (%d): no single flight", probes.Load())
+	if probes.Load() != 1 || ranCount.Load() != 1 {
+		t.Fatalf("%d probes by %d leaders, want exactly one", probes.Load(), ranCount.Load())
 	}
 }
 
