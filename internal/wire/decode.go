@@ -1,0 +1,743 @@
+package wire
+
+import (
+	"encoding/binary"
+	"math"
+	"math/bits"
+)
+
+// Members of the Thrift union Data (protocol.md §8).
+const (
+	mBool            = 1  // boolData{1: list<bool>}
+	mInt32           = 2  // int32Data{1: list<i32>}
+	mInt64           = 3  // int64Data{1: list<i64>}
+	mDate            = 4  // dateData{1: list<i64>}
+	mFloat32         = 5  // float32Data{1: list<double>}
+	mFloat64         = 6  // float64Data{1: list<double>}
+	mVarchar         = 7  // varcharData{1: list<string>}
+	mBoolConst       = 8  // boolConstantData{1: bool}
+	mDateConst       = 9  // dateConstantData{1: i64}
+	mNullConst       = 10 // nullConstantData{1: byte}
+	mNumericConst    = 11 // numericConstantData{1: i64}
+	mDoubleConst     = 12 // numericDecimalConstantData{1: double}
+	mIntervalConst   = 13 // temporalIntervalConstantData{1: byte}
+	mTimeConst       = 14 // timeConstantData{1: i64, 2: optional string zoneData}
+	mVarcharConst    = 15 // varcharConstantData{1: string}
+	mTime            = 16 // timeData{1: list<i64>, 2: optional list<string> zoneData}
+	mDecimal         = 17 // decimal128Data{1: list<binary>, 2: i32 scale}
+	mDecimalConst    = 18 // numericDecimal128ConstantData{1: binary, 2: i32 scale}
+	maxMember        = 18
+	minVectorWire    = 10 // nullSet field (3+5+1) and STOP: no valid Vector is shorter
+	maxDecimalScale  = 1000
+	maxDecimalLength = 16
+)
+
+var memberNames = [...]string{"", "boolData", "int32Data", "int64Data", "dateData", "float32Data",
+	"float64Data", "varcharData", "boolConstantData", "dateConstantData", "nullConstantData",
+	"numericConstantData", "numericDecimalConstantData", "temporalIntervalConstantData",
+	"timeConstantData", "varcharConstantData", "timeData", "decimal128Data",
+	"numericDecimal128ConstantData"}
+
+// DecodeChunk decodes one resultBatch into c, reusing c's slices (and the
+// slices of its vectors) when their capacity allows, so that decoding batch
+// after batch into the same Chunk allocates next to nothing.
+//
+// An empty b, or a Chunk whose size is <= 0, is the end of the results: c
+// gets Rows == 0 and no vectors, and the error is nil.
+//
+// Zero copy: the []byte values in Vector.Bytes alias b. The caller must not
+// modify b while it uses them, and must copy what outlives b.
+//
+// What is accepted, beyond the exact layout of protocol.md §8:
+//   - Fields in any order; unknown fields of any Thrift type are skipped
+//     (nesting up to 64 deep, like Apache Thrift); a field whose wire type
+//     differs from the declared one is skipped like an unknown field, as
+//     Thrift-generated code does. The last of repeated fields wins, except
+//     that Chunk.size may appear only once. Bytes after the Chunk are ignored.
+//   - A Thrift bool is true only for the byte 1 (as in Apache Thrift).
+//   - DATE, DATETIME, TIMESTAMP and TIMESTAMP_TZ accept any of the i64 list
+//     members timeData, dateData and int64Data (constant: timeConstantData,
+//     dateConstantData, numericConstantData): all are microseconds since
+//     the epoch, and a server might pick either. DOUBLE and FLOAT accept both
+//     float64Data and float32Data (both are doubles on the wire). TIMESTAMP
+//     decodes like DATETIME. INT96 is rejected: no layout is defined for it.
+//   - A constant vector of any type may carry nullConstantData: its one
+//     value is then NULL (Nulls[0] is set true) and its value slot holds the
+//     type's zero value. A NULL-type vector accepts any data member, or none.
+//   - A DECIMAL128 value may be 1..16 bytes of big-endian two's complement
+//     (shorter values, as Java's BigInteger.toByteArray writes them, are
+//     sign-extended); the scale must lie in [-1000, 1000], a guard against
+//     text of absurd length when formatting.
+//   - Vector.size is kept as sent (set to the chunk's rows when absent) but
+//     not checked: the rows come from Chunk.size and every list is checked
+//     against them directly.
+//
+// What is rejected: a missing Chunk.size; a vector without nullSet, or with
+// fewer nullSet entries than rows (at least one for a constant vector); a
+// data member that does not fit the vectorType and isConstantVector (a list
+// member on a non-constant vector, a *ConstantData member on a constant
+// one); a Data union with more than one member set; a value list shorter
+// than the rows; a zoneData list shorter than the rows; an INTEGER constant
+// outside the int32 range; and any structural damage. Every error is a
+// *DecodeError matching ErrMalformed. On error, c is left with Rows == 0
+// and no vectors (its storage is kept for reuse).
+func DecodeChunk(b []byte, c *Chunk) error {
+	if err := decodeChunk(b, c); err != nil {
+		c.Rows = 0
+		c.Vectors = c.Vectors[:0]
+		return err
+	}
+	return nil
+}
+
+func decodeChunk(b []byte, c *Chunk) error {
+	c.Rows = 0
+	c.Vectors = c.Vectors[:0]
+	if len(b) == 0 {
+		return nil
+	}
+	d := decoder{b: b}
+	rows := int32(0)
+	sizeAt := -1 // offset of the Chunk.size field header
+	for {
+		at := d.off
+		t, id, err := d.field("Chunk")
+		if err != nil {
+			return err
+		}
+		if t == tStop {
+			break
+		}
+		switch {
+		case id == 1 && t == tI32:
+			v, err := d.i32("Chunk.size")
+			if err != nil {
+				return err
+			}
+			if sizeAt >= 0 && sizeAt != at {
+				return d.malformedAt(at, "Chunk.size (field 1) appears twice")
+			}
+			sizeAt, rows = at, v
+		case id == 2 && t == tList:
+			if sizeAt < 0 {
+				// The vectors come before the size: find it first, so
+				// that the vectors can be checked against it as they go.
+				ahead := d
+				if sizeAt, rows, err = scanChunkSize(&ahead); err != nil {
+					return err
+				}
+				if sizeAt < 0 {
+					return d.malformedAt(0, "required Chunk.size (field 1) is missing")
+				}
+			}
+			if rows <= 0 {
+				if err := d.skip(tList, maxSkipDepth); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := decodeVectors(&d, c, rows); err != nil {
+				return err
+			}
+		default:
+			if err := d.skip(t, maxSkipDepth); err != nil {
+				return err
+			}
+		}
+	}
+	if sizeAt < 0 {
+		return d.malformedAt(0, "required Chunk.size (field 1) is missing")
+	}
+	if rows <= 0 {
+		c.Vectors = c.Vectors[:0]
+		return nil
+	}
+	c.Rows = rows
+	return nil
+}
+
+// scanChunkSize reads on from the value of Chunk field 2 to the end of the
+// Chunk, looking for Chunk.size. It returns the offset of its field header,
+// or -1.
+func scanChunkSize(d *decoder) (at int, rows int32, err error) {
+	if err := d.skip(tList, maxSkipDepth); err != nil {
+		return -1, 0, err
+	}
+	at = -1
+	for {
+		fat := d.off
+		t, id, err := d.field("Chunk")
+		if err != nil {
+			return -1, 0, err
+		}
+		if t == tStop {
+			return at, rows, nil
+		}
+		if id == 1 && t == tI32 {
+			if at >= 0 {
+				return -1, 0, d.malformedAt(fat, "Chunk.size (field 1) appears twice")
+			}
+			at = fat
+			if rows, err = d.i32("Chunk.size"); err != nil {
+				return -1, 0, err
+			}
+			continue
+		}
+		if err := d.skip(t, maxSkipDepth); err != nil {
+			return -1, 0, err
+		}
+	}
+}
+
+func decodeVectors(d *decoder, c *Chunk, rows int32) error {
+	n, err := d.listMin(tStruct, minVectorWire, "Chunk.vectors")
+	if err != nil {
+		return err
+	}
+	vs := c.Vectors
+	if cap(vs) < n {
+		// Keep the old vectors: their slices are reused below.
+		vs = append(vs[:cap(vs)], make([]Vector, n-cap(vs))...)
+	}
+	vs = vs[:n]
+	c.Vectors = vs[:0]
+	for i := range vs {
+		if err := decodeVector(d, &vs[i], rows); err != nil {
+			if de, ok := err.(*DecodeError); ok {
+				de.What = "vector " + itoa(i) + ": " + de.What
+			}
+			return err
+		}
+	}
+	c.Vectors = vs
+	return nil
+}
+
+// payload records what the Data union of one vector held.
+type payload struct {
+	members   uint32 // bit m set: member m was present
+	member    int    // the last member read
+	haveValue bool   // a constant member's field 1 was present
+	i64       int64  // value of dateConstantData, numericConstantData, timeConstantData
+}
+
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+func decodeVector(d *decoder, v *Vector, rows int32) error {
+	start := d.off
+	oldZones := v.Zones
+	oldBytes := len(v.Bytes)
+	oldZoneOffset, oldFormat := v.ZoneOffset, v.Format
+	v.Type, v.Size, v.Constant, v.Scale = Binary, 0, false, 0
+	v.ZoneOffset, v.Format = "", ""
+	v.Nulls = v.Nulls[:0]
+	resetValues(v)
+	haveNulls, haveSize := false, false
+	var p payload
+	for {
+		t, id, err := d.field("Vector")
+		if err != nil {
+			return err
+		}
+		if t == tStop {
+			break
+		}
+		switch {
+		case id == 1 && t == tI32:
+			if v.Size, err = d.i32("Vector.size"); err != nil {
+				return err
+			}
+			haveSize = true
+		case id == 2 && t == tI32:
+			var vt int32
+			if vt, err = d.i32("Vector.vectorType"); err != nil {
+				return err
+			}
+			v.Type = VectorType(vt)
+		case id == 3 && t == tList:
+			if v.Nulls, err = d.bools(v.Nulls, "Vector.nullSet"); err != nil {
+				return err
+			}
+			haveNulls = true
+		case id == 4 && t == tStruct:
+			resetValues(v)
+			p = payload{}
+			if err := decodeData(d, v, &p, oldZones); err != nil {
+				return err
+			}
+		case id == 5 && t == tBool:
+			if v.Constant, err = d.bool("Vector.isConstantVector"); err != nil {
+				return err
+			}
+		case id == 6 && t == tString:
+			var s []byte
+			if s, err = d.binary("Vector.zoneOffset"); err != nil {
+				return err
+			}
+			v.ZoneOffset = intern(s, oldZoneOffset)
+		case id == 7 && t == tString:
+			var s []byte
+			if s, err = d.binary("Vector.format"); err != nil {
+				return err
+			}
+			v.Format = intern(s, oldFormat)
+		default:
+			if err := d.skip(t, maxSkipDepth); err != nil {
+				return err
+			}
+		}
+	}
+	if n := len(v.Bytes); n < oldBytes && oldBytes <= cap(v.Bytes) {
+		clear(v.Bytes[n:oldBytes]) // drop stale aliases of an older buffer
+	}
+	if !haveSize {
+		v.Size = rows
+	}
+	if !haveNulls {
+		return d.malformedAt(start, "required Vector.nullSet (field 3) is missing")
+	}
+	return checkVector(d, start, v, &p, rows)
+}
+
+// intern returns s as a string, reusing old when the text is the same.
+func intern(s []byte, old string) string {
+	if string(s) == old {
+		return old
+	}
+	return string(s)
+}
+
+func resetValues(v *Vector) {
+	v.Bools = v.Bools[:0]
+	v.Int32s = v.Int32s[:0]
+	v.Int64s = v.Int64s[:0]
+	v.Float64s = v.Float64s[:0]
+	v.Bytes = v.Bytes[:0]
+	v.Decimals = v.Decimals[:0]
+	v.Zones = nil
+	v.Scale = 0
+}
+
+// checkVector validates a decoded vector against its type and the rows.
+func checkVector(d *decoder, start int, v *Vector, p *payload, rows int32) error {
+	bad := func(what string) error { return d.malformedAt(start, what) }
+	if !v.Type.valid() {
+		return bad("unknown vectorType " + itoa(int(v.Type)))
+	}
+	if v.Type == Int96 {
+		return bad("INT96 vectors are not supported (protocol.md §8 defines no layout for them)")
+	}
+	if v.Constant {
+		if len(v.Nulls) < 1 {
+			return bad("constant vector has an empty nullSet")
+		}
+	} else if len(v.Nulls) < int(rows) {
+		return bad("nullSet has " + itoa(len(v.Nulls)) + " entries for " + itoa(int(rows)) + " rows")
+	}
+	if k := bits.OnesCount32(p.members); k > 1 {
+		return bad("Vector.data sets " + itoa(k) + " members of the union Data")
+	}
+	if !usesTimeData(v.Type) {
+		v.Zones = nil // a DATE is a UTC midnight; other types have no zones
+	}
+	if v.Type == Null {
+		return nil
+	}
+	m := p.member
+	if p.members == 0 {
+		return bad(v.Type.String() + " vector has no data")
+	}
+	if m == mNullConst {
+		if !v.Constant {
+			return bad("nullConstantData on a non-constant vector")
+		}
+		v.Nulls[0] = true
+		resetValues(v)
+		appendZero(v)
+		return nil
+	}
+	if !memberFits(v.Type, m, v.Constant) {
+		kind := "non-constant"
+		if v.Constant {
+			kind = "constant"
+		}
+		return bad(memberNames[m] + " does not fit a " + kind + " " + v.Type.String() + " vector")
+	}
+	if v.Constant {
+		if !p.haveValue {
+			return bad(memberNames[m] + " has no value (field 1)")
+		}
+		switch m {
+		case mNumericConst:
+			if v.Type == Integer {
+				if p.i64 < math.MinInt32 || p.i64 > math.MaxInt32 {
+					return bad("INTEGER constant " + itoa(int(p.i64)) + " is out of the int32 range")
+				}
+				v.Int32s = append(v.Int32s, int32(p.i64))
+			} else {
+				v.Int64s = append(v.Int64s, p.i64)
+			}
+		case mDateConst, mTimeConst:
+			v.Int64s = append(v.Int64s, p.i64)
+		}
+	} else {
+		if n := valueCount(v, m); n < int(rows) {
+			return bad(memberNames[m] + " has " + itoa(n) + " values for " + itoa(int(rows)) + " rows")
+		}
+		if v.Zones != nil && len(v.Zones) < int(rows) {
+			return bad("timeData.zoneData has " + itoa(len(v.Zones)) + " zones for " + itoa(int(rows)) + " rows")
+		}
+	}
+	if (m == mDecimal || m == mDecimalConst) && (v.Scale < -maxDecimalScale || v.Scale > maxDecimalScale) {
+		return bad("DECIMAL128 scale " + itoa(int(v.Scale)) + " is outside [-1000, 1000]")
+	}
+	return nil
+}
+
+func memberFits(t VectorType, m int, constant bool) bool {
+	if constant {
+		switch t {
+		case Boolean:
+			return m == mBoolConst
+		case Integer, Long:
+			return m == mNumericConst
+		case Double, Float:
+			return m == mDoubleConst
+		case String, Binary, Array, Map, Struct:
+			return m == mVarcharConst
+		case Date, DateTime, Timestamp, TimestampTZ:
+			return m == mTimeConst || m == mDateConst || m == mNumericConst
+		case Decimal128:
+			return m == mDecimalConst
+		}
+		return false
+	}
+	switch t {
+	case Boolean:
+		return m == mBool
+	case Integer:
+		return m == mInt32
+	case Long:
+		return m == mInt64
+	case Double, Float:
+		return m == mFloat64 || m == mFloat32
+	case String, Binary, Array, Map, Struct:
+		return m == mVarchar
+	case Date, DateTime, Timestamp, TimestampTZ:
+		return m == mTime || m == mDate || m == mInt64
+	case Decimal128:
+		return m == mDecimal
+	}
+	return false
+}
+
+// valueCount is the length of the list that member m decoded into.
+func valueCount(v *Vector, m int) int {
+	switch m {
+	case mBool:
+		return len(v.Bools)
+	case mInt32:
+		return len(v.Int32s)
+	case mInt64, mDate, mTime:
+		return len(v.Int64s)
+	case mFloat32, mFloat64:
+		return len(v.Float64s)
+	case mVarchar:
+		return len(v.Bytes)
+	case mDecimal:
+		return len(v.Decimals)
+	}
+	return 0
+}
+
+// appendZero gives a NULL constant vector the zero value of its type.
+func appendZero(v *Vector) {
+	switch v.Type {
+	case Boolean:
+		v.Bools = append(v.Bools, false)
+	case Integer:
+		v.Int32s = append(v.Int32s, 0)
+	case Long, Date, DateTime, Timestamp, TimestampTZ:
+		v.Int64s = append(v.Int64s, 0)
+	case Double, Float:
+		v.Float64s = append(v.Float64s, 0)
+	case String, Binary, Array, Map, Struct:
+		v.Bytes = append(v.Bytes, nil)
+	case Decimal128:
+		v.Decimals = append(v.Decimals, Dec128{})
+	}
+}
+
+// decodeData reads the union Data into v's value slices and p.
+func decodeData(d *decoder, v *Vector, p *payload, oldZones []string) error {
+	for {
+		t, id, err := d.field("Data")
+		if err != nil {
+			return err
+		}
+		if t == tStop {
+			return nil
+		}
+		if t != tStruct || id < 1 || id > maxMember {
+			if err := d.skip(t, maxSkipDepth); err != nil {
+				return err
+			}
+			continue
+		}
+		m := int(id)
+		// A repeated member replaces the earlier one, as in Thrift.
+		if p.members&(1<<m) != 0 {
+			resetValues(v)
+			p.haveValue = false
+		}
+		p.members |= 1 << m
+		p.member = m
+		if err := decodeMember(d, v, p, m, oldZones); err != nil {
+			return err
+		}
+	}
+}
+
+// memberField gives, for each member, the wire type of its field 1 and,
+// for lists, the element type.
+var memberField = [maxMember + 1]struct{ typ, elem byte }{
+	mBool: {tList, tBool}, mInt32: {tList, tI32}, mInt64: {tList, tI64}, mDate: {tList, tI64},
+	mFloat32: {tList, tDouble}, mFloat64: {tList, tDouble}, mVarchar: {tList, tString},
+	mBoolConst: {tBool, 0}, mDateConst: {tI64, 0}, mNullConst: {tByte, 0}, mNumericConst: {tI64, 0},
+	mDoubleConst: {tDouble, 0}, mIntervalConst: {tByte, 0}, mTimeConst: {tI64, 0},
+	mVarcharConst: {tString, 0}, mTime: {tList, tI64}, mDecimal: {tList, tString},
+	mDecimalConst: {tString, 0},
+}
+
+func decodeMember(d *decoder, v *Vector, p *payload, m int, oldZones []string) error {
+	name := memberNames[m]
+	want := memberField[m]
+	for {
+		t, id, err := d.field(name)
+		if err != nil {
+			return err
+		}
+		if t == tStop {
+			return nil
+		}
+		switch {
+		case id == 1 && t == want.typ:
+			if err := decodeMemberValue(d, v, p, m); err != nil {
+				return err
+			}
+		case id == 2 && t == tList && m == mTime:
+			if v.Zones, err = d.zones(oldZones, "timeData.zoneData"); err != nil {
+				return err
+			}
+		case id == 2 && t == tString && m == mTimeConst:
+			s, err := d.binary("timeConstantData.zoneData")
+			if err != nil {
+				return err
+			}
+			old := ""
+			if len(oldZones) > 0 {
+				old = oldZones[0]
+			}
+			v.Zones = append(oldZones[:0], intern(s, old))
+		case id == 2 && t == tI32 && (m == mDecimal || m == mDecimalConst):
+			if v.Scale, err = d.i32(name + ".scale"); err != nil {
+				return err
+			}
+		default:
+			if err := d.skip(t, maxSkipDepth); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func decodeMemberValue(d *decoder, v *Vector, p *payload, m int) (err error) {
+	switch m {
+	case mBool:
+		v.Bools, err = d.bools(v.Bools, "boolData")
+	case mInt32:
+		v.Int32s, err = d.int32s(v.Int32s, "int32Data")
+	case mInt64, mDate, mTime:
+		v.Int64s, err = d.int64s(v.Int64s, memberNames[m])
+	case mFloat32, mFloat64:
+		v.Float64s, err = d.float64s(v.Float64s, memberNames[m])
+	case mVarchar:
+		v.Bytes, err = d.binaries(v.Bytes, "varcharData")
+	case mDecimal:
+		v.Decimals, err = d.decimals(v.Decimals, "decimal128Data")
+	case mBoolConst:
+		var b bool
+		if b, err = d.bool(memberNames[m]); err == nil {
+			v.Bools = append(v.Bools[:0], b)
+			p.haveValue = true
+		}
+	case mDateConst, mNumericConst, mTimeConst:
+		if p.i64, err = d.i64(memberNames[m]); err == nil {
+			p.haveValue = true
+		}
+	case mDoubleConst:
+		var x int64
+		if x, err = d.i64(memberNames[m]); err == nil {
+			v.Float64s = append(v.Float64s[:0], math.Float64frombits(uint64(x)))
+			p.haveValue = true
+		}
+	case mVarcharConst:
+		var s []byte
+		if s, err = d.binary(memberNames[m]); err == nil {
+			v.Bytes = append(v.Bytes[:0], s)
+			p.haveValue = true
+		}
+	case mDecimalConst:
+		at := d.off
+		var s []byte
+		if s, err = d.binary(memberNames[m]); err == nil {
+			if len(s) < 1 || len(s) > maxDecimalLength {
+				return d.malformedAt(at, "numericDecimal128ConstantData has "+itoa(len(s))+" bytes, want 1..16")
+			}
+			v.Decimals = append(v.Decimals[:0], dec128FromBytes(s))
+			p.haveValue = true
+		}
+	case mNullConst, mIntervalConst:
+		_, err = d.byte1(memberNames[m])
+		p.haveValue = err == nil
+	}
+	return err
+}
+
+func (d *decoder) bools(dst []bool, what string) ([]bool, error) {
+	n, err := d.list(tBool, what)
+	if err != nil {
+		return dst[:0], err
+	}
+	dst = resize(dst, n)
+	src := d.b[d.off : d.off+n]
+	for i, c := range src {
+		dst[i] = c == 1
+	}
+	d.off += n
+	return dst, nil
+}
+
+func (d *decoder) int32s(dst []int32, what string) ([]int32, error) {
+	n, err := d.list(tI32, what)
+	if err != nil {
+		return dst[:0], err
+	}
+	dst = resize(dst, n)
+	src := d.b[d.off : d.off+4*n]
+	for i := range dst {
+		dst[i] = int32(binary.BigEndian.Uint32(src[4*i:]))
+	}
+	d.off += 4 * n
+	return dst, nil
+}
+
+func (d *decoder) int64s(dst []int64, what string) ([]int64, error) {
+	n, err := d.list(tI64, what)
+	if err != nil {
+		return dst[:0], err
+	}
+	dst = resize(dst, n)
+	src := d.b[d.off : d.off+8*n]
+	for i := range dst {
+		dst[i] = int64(binary.BigEndian.Uint64(src[8*i:]))
+	}
+	d.off += 8 * n
+	return dst, nil
+}
+
+func (d *decoder) float64s(dst []float64, what string) ([]float64, error) {
+	n, err := d.list(tDouble, what)
+	if err != nil {
+		return dst[:0], err
+	}
+	dst = resize(dst, n)
+	src := d.b[d.off : d.off+8*n]
+	for i := range dst {
+		dst[i] = math.Float64frombits(binary.BigEndian.Uint64(src[8*i:]))
+	}
+	d.off += 8 * n
+	return dst, nil
+}
+
+// binaries reads a list<string>, each element aliasing the input.
+func (d *decoder) binaries(dst [][]byte, what string) ([][]byte, error) {
+	n, err := d.list(tString, what)
+	if err != nil {
+		return dst[:0], err
+	}
+	dst = resize(dst, n)
+	b, off := d.b, d.off
+	for i := range dst {
+		if len(b)-off < 4 {
+			d.off = off
+			return dst[:0], d.short(4, what+" element length")
+		}
+		l := int(int32(binary.BigEndian.Uint32(b[off:])))
+		if l < 0 {
+			d.off = off
+			return dst[:0], d.malformedAt(off, what+": negative string length "+itoa(l))
+		}
+		off += 4
+		if l > len(b)-off {
+			d.off = off
+			return dst[:0], d.short(l, what+" element")
+		}
+		dst[i] = b[off : off+l : off+l]
+		off += l
+	}
+	d.off = off
+	return dst, nil
+}
+
+func (d *decoder) decimals(dst []Dec128, what string) ([]Dec128, error) {
+	n, err := d.list(tString, what)
+	if err != nil {
+		return dst[:0], err
+	}
+	dst = resize(dst, n)
+	for i := range dst {
+		at := d.off
+		s, err := d.binary(what)
+		if err != nil {
+			return dst[:0], err
+		}
+		if len(s) < 1 || len(s) > maxDecimalLength {
+			return dst[:0], d.malformedAt(at, what+": value "+itoa(i)+" has "+itoa(len(s))+" bytes, want 1..16")
+		}
+		dst[i] = dec128FromBytes(s)
+	}
+	return dst, nil
+}
+
+// zones reads a list<string> of zone names into old's storage. Runs of the
+// same zone (and zones equal to the ones decoded last time) share one string.
+func (d *decoder) zones(old []string, what string) ([]string, error) {
+	n, err := d.list(tString, what)
+	if err != nil {
+		return nil, err
+	}
+	dst := resize(old[:0], n)
+	prev := ""
+	for i := range dst {
+		s, err := d.binary(what)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case i > 0 && string(s) == prev:
+			dst[i] = prev
+		case i < len(old) && string(s) == old[i]:
+			dst[i] = old[i]
+		default:
+			dst[i] = string(s)
+		}
+		prev = dst[i]
+	}
+	return dst, nil
+}

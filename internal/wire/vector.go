@@ -1,0 +1,100 @@
+package wire
+
+// Vector is one column of a Chunk (Thrift struct Vector, protocol.md §8).
+//
+// Exactly one typed slice carries the values, chosen by Type:
+//
+//	BOOLEAN                          Bools
+//	INTEGER                          Int32s
+//	LONG, DATE, DATETIME, TIMESTAMP,
+//	TIMESTAMP_TZ                     Int64s (dates and times: microseconds since the Unix epoch, UTC)
+//	DOUBLE, FLOAT                    Float64s
+//	STRING, BINARY, ARRAY, MAP,
+//	STRUCT                           Bytes
+//	DECIMAL128                       Decimals and Scale
+//	NULL                             none: every row is NULL
+//
+// A non-constant vector has one slot per row in Nulls and in its value slice
+// (a NULL row still has a slot, holding the zero value). A constant vector
+// has a single slot, Nulls[0] and values[0], standing for every row. The
+// accessors (IsNull, Int64, ...) map a row to its slot in both cases.
+//
+// After DecodeChunk, every []byte in Bytes aliases the input buffer (no copy
+// is made; each has its capacity cut to its length, so appending to one
+// cannot overwrite its neighbour). They stay valid only while the caller
+// keeps that buffer unchanged; copy what must outlive it.
+type Vector struct {
+	Type       VectorType
+	Size       int32     // Vector.size on the wire (>= the chunk's rows)
+	Constant   bool      // isConstantVector
+	Nulls      []bool    // nullSet: one per row, or one for a constant vector
+	ZoneOffset string    // Vector field 6
+	Format     string    // Vector field 7
+	Bools      []bool    // BOOLEAN
+	Int32s     []int32   // INTEGER
+	Int64s     []int64   // LONG, DATE, DATETIME, TIMESTAMP, TIMESTAMP_TZ
+	Float64s   []float64 // DOUBLE, FLOAT (a FLOAT travels as a double)
+	Bytes      [][]byte  // STRING, BINARY, ARRAY, MAP, STRUCT (aliases the input after DecodeChunk)
+	Zones      []string  // zoneData of DATETIME/TIMESTAMP/TIMESTAMP_TZ, one per row (one for a constant); nil when absent (= UTC)
+	Decimals   []Dec128  // DECIMAL128 unscaled values
+	Scale      int32     // DECIMAL128 scale: value = Decimals[i] / 10^Scale
+}
+
+// slot maps a row to the index of its value.
+func (v *Vector) slot(row int) int {
+	if v.Constant {
+		return 0
+	}
+	return row
+}
+
+// IsNull reports whether row is NULL. Every row of a NULL-type vector is.
+func (v *Vector) IsNull(row int) bool {
+	if v.Type == Null {
+		return true
+	}
+	i := v.slot(row)
+	return i < len(v.Nulls) && v.Nulls[i]
+}
+
+// Bool returns the BOOLEAN value of row.
+func (v *Vector) Bool(row int) bool { return v.Bools[v.slot(row)] }
+
+// Int32 returns the INTEGER value of row.
+func (v *Vector) Int32(row int) int32 { return v.Int32s[v.slot(row)] }
+
+// Int64 returns the LONG value of row, or for DATE, DATETIME, TIMESTAMP and
+// TIMESTAMP_TZ the microseconds since the Unix epoch (see TimeFromMicros).
+func (v *Vector) Int64(row int) int64 { return v.Int64s[v.slot(row)] }
+
+// Float64 returns the DOUBLE or FLOAT value of row.
+func (v *Vector) Float64(row int) float64 { return v.Float64s[v.slot(row)] }
+
+// BytesAt returns the STRING/BINARY/ARRAY/MAP/STRUCT bytes of row. After
+// DecodeChunk they alias the decoded buffer.
+func (v *Vector) BytesAt(row int) []byte { return v.Bytes[v.slot(row)] }
+
+// Zone returns the zone text of row ("+05:30", "Z", an IANA name), or ""
+// when the vector carries no zones (UTC). See Location.
+func (v *Vector) Zone(row int) string {
+	if i := v.slot(row); i < len(v.Zones) {
+		return v.Zones[i]
+	}
+	return ""
+}
+
+// Decimal returns the DECIMAL128 unscaled value of row; the scale is
+// v.Scale.
+func (v *Vector) Decimal(row int) Dec128 { return v.Decimals[v.slot(row)] }
+
+// Chunk is one result batch (Thrift struct Chunk): Rows rows in column
+// vectors. Column i is matched to metadata field i by position.
+type Chunk struct {
+	Rows    int32
+	Vectors []Vector
+}
+
+// IsEnd reports whether a resultBatch is the end-of-results marker: an empty
+// byte string. (A chunk whose size is <= 0 also ends; DecodeChunk reports
+// it with Rows == 0.)
+func IsEnd(b []byte) bool { return len(b) == 0 }
