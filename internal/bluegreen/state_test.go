@@ -19,7 +19,7 @@ func isWrong(err error) bool { return errors.Is(err, errWrong) }
 
 type clock struct{ t time.Time }
 
-func (c *clock) now() time.Time           { return c.t }
+func (c *clock) now() time.Time          { return c.t }
 func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
 
 func TestDetectTriesBlueThenGreen(t *testing.T) {
