@@ -1,0 +1,113 @@
+package resume
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// fakeCluster walks suspended -> (resume) -> resuming x n -> final.
+type fakeCluster struct {
+	mu            sync.Mutex
+	status        string
+	resumingPolls int
+	final         string
+	resumes       atomic.Int32
+	statusCalls   atomic.Int32
+	failStatus    int // first n status calls fail
+}
+
+func (f *fakeCluster) Status(ctx context.Context) (string, error) {
+	n := f.statusCalls.Add(1)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if int(n) <= f.failStatus {
+		return "", errors.New("transport: connection reset")
+	}
+	if f.status == Resuming {
+		if f.resumingPolls == 0 {
+			f.status = f.final
+		} else {
+			f.resumingPolls--
+		}
+	}
+	return f.status, nil
+}
+
+func (f *fakeCluster) Resume(ctx context.Context) (string, error) {
+	f.resumes.Add(1)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.status = Resuming
+	return Resuming, nil
+}
+
+func TestResumeSequence(t *testing.T) {
+	fc := &fakeCluster{status: Suspended, resumingPolls: 2, final: Active, failStatus: 1}
+	var took time.Duration
+	called := false
+	r := &Resumer{API: fc, PollInterval: time.Millisecond, Timeout: 10 * time.Second,
+		OnResumed: func(d time.Duration, c bool) { took, called = d, c }}
+	if err := r.Resume(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if fc.resumes.Load() != 1 || !called || took <= 0 {
+		t.Fatalf("resumes=%d called=%v took=%v", fc.resumes.Load(), called, took)
+	}
+	// Active already: no resume call.
+	if err := r.Resume(context.Background()); err != nil || fc.resumes.Load() != 1 {
+		t.Fatalf("err=%v resumes=%d", err, fc.resumes.Load())
+	}
+}
+
+func TestResumeSingleFlight(t *testing.T) {
+	fc := &fakeCluster{status: Suspended, resumingPolls: 20, final: Active}
+	r := &Resumer{API: fc, PollInterval: time.Millisecond, Timeout: 10 * time.Second}
+	var wg sync.WaitGroup
+	errs := make(chan error, 32)
+	for i := 0; i < 32; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs <- r.Resume(context.Background()) }()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := fc.resumes.Load(); n != 1 {
+		t.Fatalf("%d resume calls for 32 waiters, want 1", n)
+	}
+}
+
+func TestResumeFailedAndUnexpected(t *testing.T) {
+	for _, final := range []string{Failed, "exploded"} {
+		fc := &fakeCluster{status: Suspended, final: final}
+		r := &Resumer{API: fc, PollInterval: time.Millisecond, Timeout: 10 * time.Second}
+		if err := r.Resume(context.Background()); !errors.Is(err, ErrFailed) {
+			t.Fatalf("final %q: err = %v", final, err)
+		}
+	}
+}
+
+func TestResumeTimeoutAndContext(t *testing.T) {
+	fc := &fakeCluster{status: Suspended, resumingPolls: 1 << 30, final: Active}
+	r := &Resumer{API: fc, PollInterval: time.Millisecond, Timeout: 50 * time.Millisecond}
+	if err := r.Resume(context.Background()); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r2 := &Resumer{API: fc, PollInterval: time.Hour, Timeout: time.Hour}
+	if err := r2.Resume(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v", err)
+	}
+}
