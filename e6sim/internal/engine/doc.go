@@ -1,0 +1,53 @@
+// Package engine is the query engine of e6sim: one stack ("blue" or
+// "green") of a simulated e6data cluster, serving the QueryEngineService
+// rpcs (sessions and queries) over an embedded, in-memory DuckDB database.
+//
+// # Database and catalogs
+//
+// OpenDB creates one DuckDB database shared by every Engine of a cluster.
+// Catalogs are DuckDB databases: an in-memory database named "sample" is
+// the default (and, unless a client attaches more, the only) catalog;
+// DuckDB's own "system" and "temp" catalogs are not listed. The built-in
+// sample dataset lives in schema sample.main (see DATASET.md: all_types,
+// numbers, customers, orders). With DBOptions.DataDir, every *.parquet and
+// *.csv file of that folder becomes a view sample.data.<file stem> over
+// read_parquet / read_csv_auto.
+//
+// # Query lifecycle
+//
+// prepareStatement[V2] validates the SQL with DuckDB (errors are
+// INVALID_ARGUMENT with DuckDB's message) in the requested catalog.schema;
+// executeStatement[V2] opens a DuckDB connection for the query, binds V2
+// parameters server-side and starts a streaming execution; every
+// getNextResultBatch then pulls only the DuckDB chunks it needs for
+// ChunkRows rows and converts them column by column into a wire.Chunk, so a
+// result of any size is never held in memory. The connection is released as
+// soon as the result is exhausted, fails, or is cancelled or cleared.
+// cancelQuery interrupts DuckDB mid-statement (the interrupt is re-asserted
+// until the running call returns); later batches fail with CANCELLED.
+// getResultMetadata reports rowCount -1 until every row has been produced
+// and the total afterwards (-1 is DB-API's "unknown"; the e6data Python
+// connector only stores the value as cursor.rowcount).
+//
+// # Types
+//
+// DuckDB types map to wire vector types as follows: BOOLEAN -> BOOLEAN;
+// TINYINT, SMALLINT, INTEGER, UTINYINT, USMALLINT -> INTEGER; BIGINT,
+// UINTEGER -> LONG; HUGEINT, UBIGINT, DECIMAL -> DECIMAL128 (scale of the
+// type, 0 for the integers); FLOAT -> FLOAT; DOUBLE -> DOUBLE; VARCHAR ->
+// STRING; BLOB -> BINARY (raw bytes); DATE -> DATE (microseconds at UTC
+// midnight); TIMESTAMP, TIMESTAMP_S/_MS/_NS -> DATETIME (microseconds UTC,
+// nanoseconds floored); TIMESTAMPTZ -> TIMESTAMP_TZ (microseconds UTC, with
+// the session's TimeZone, default UTC, as zone); LIST and ARRAY -> ARRAY,
+// MAP -> MAP, STRUCT -> STRUCT and every other type (UUID, ENUM, INTERVAL,
+// TIME, BIT, UHUGEINT, ...) -> STRING, as DuckDB's VARCHAR text (the query
+// is wrapped in a SELECT that casts those columns); the NULL type -> NULL.
+//
+// # Sessions and resources
+//
+// Session ids are 128-bit random. A query-scoped call is accepted on any
+// valid session of the query's user on the same engine. Unknown or expired
+// sessions answer INTERNAL "Access denied: ..."; unknown query ids
+// NOT_FOUND. A janitor reclaims queries idle for QueryIdleTimeout and
+// purges expired sessions; MaxOpenQueries bounds open queries.
+package engine
