@@ -43,7 +43,11 @@ func AppendChunk(dst []byte, c *Chunk) ([]byte, error) {
 		}
 		need += n
 	}
-	dst = slices.Grow(dst, need)
+	if cap(dst)-len(dst) < need {
+		grown := make([]byte, len(dst), len(dst)+need)
+		copy(grown, dst)
+		dst = grown
+	}
 	dst = appendFieldI32(dst, 1, c.Rows)
 	dst = appendFieldHeader(dst, tList, 2)
 	dst = appendListHeader(dst, tStruct, len(c.Vectors))

@@ -17,6 +17,9 @@ func TestThriftDecodesAppendChunk(t *testing.T) {
 		if err != nil {
 			t.Fatalf("seed %d: AppendChunk: %v", seed, err)
 		}
+		if cap(b) != len(b) {
+			t.Fatalf("seed %d: AppendChunk sized its buffer %d for %d bytes", seed, cap(b), len(b))
+		}
 		tc, err := thriftDecode(b)
 		if err != nil {
 			t.Fatalf("seed %d: Thrift cannot read AppendChunk output: %v", seed, err)

@@ -1,0 +1,117 @@
+package wire_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/apache/thrift/lib/go/thrift"
+
+	"github.com/e6go/e6data/internal/wire"
+	"github.com/e6go/e6data/internal/wire/thriftref"
+)
+
+// benchChunk is a rows-row LONG + DOUBLE + STRING chunk with some NULLs.
+func benchChunk(rows int) *wire.Chunk {
+	c := &wire.Chunk{Rows: int32(rows), Vectors: []wire.Vector{
+		{Type: wire.Long, Nulls: make([]bool, rows), Int64s: make([]int64, rows)},
+		{Type: wire.Double, Nulls: make([]bool, rows), Float64s: make([]float64, rows)},
+		{Type: wire.String, Nulls: make([]bool, rows), Bytes: make([][]byte, rows)},
+	}}
+	for i := range rows {
+		null := i%17 == 0
+		for j := range c.Vectors {
+			c.Vectors[j].Nulls[i] = null
+		}
+		c.Vectors[0].Int64s[i] = int64(i) * 7919
+		c.Vectors[1].Float64s[i] = float64(i) / 3
+		c.Vectors[2].Bytes[i] = fmt.Appendf(nil, "customer-%06d@example", i)
+	}
+	return c
+}
+
+func oneColumn(c *wire.Chunk, i int) *wire.Chunk {
+	return &wire.Chunk{Rows: c.Rows, Vectors: []wire.Vector{c.Vectors[i]}}
+}
+
+const benchRows = 10_000
+
+func reportRows(b *testing.B, rows int) {
+	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+func BenchmarkAppendChunk(b *testing.B) {
+	c := benchChunk(benchRows)
+	dst, err := wire.AppendChunk(nil, c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(dst)))
+	b.ReportAllocs()
+	for b.Loop() {
+		dst, _ = wire.AppendChunk(dst[:0], c)
+	}
+	reportRows(b, benchRows)
+}
+
+func benchDecode(b *testing.B, c *wire.Chunk) {
+	in, err := wire.AppendChunk(nil, c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var out wire.Chunk
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := wire.DecodeChunk(in, &out); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportRows(b, int(c.Rows))
+}
+
+func BenchmarkDecodeChunk(b *testing.B)       { benchDecode(b, benchChunk(benchRows)) }
+func BenchmarkDecodeChunkLong(b *testing.B)   { benchDecode(b, oneColumn(benchChunk(benchRows), 0)) }
+func BenchmarkDecodeChunkDouble(b *testing.B) { benchDecode(b, oneColumn(benchChunk(benchRows), 1)) }
+func BenchmarkDecodeChunkString(b *testing.B) { benchDecode(b, oneColumn(benchChunk(benchRows), 2)) }
+
+// BenchmarkDecodeChunkFresh decodes into a new Chunk each time: the cost
+// when the caller does not reuse (one allocation per column slice).
+func BenchmarkDecodeChunkFresh(b *testing.B) {
+	in, err := wire.AppendChunk(nil, benchChunk(benchRows))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var out wire.Chunk
+		if err := wire.DecodeChunk(in, &out); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportRows(b, benchRows)
+}
+
+// BenchmarkDecodeChunkThrift decodes the same bytes with the code Apache
+// Thrift generates, for comparison.
+func BenchmarkDecodeChunkThrift(b *testing.B) {
+	in, err := wire.AppendChunk(nil, benchChunk(benchRows))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	buf := thrift.NewTMemoryBuffer()
+	p := thrift.NewTBinaryProtocolConf(buf, &thrift.TConfiguration{})
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	for b.Loop() {
+		buf.Reset()
+		buf.Write(in)
+		tc := thriftref.NewChunk()
+		if err := tc.Read(ctx, p); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportRows(b, benchRows)
+}
