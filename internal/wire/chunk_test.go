@@ -35,10 +35,10 @@ func (w tw) u8(v byte) tw          { return append(w, v) }
 func (w tw) i32(v int32) tw {
 	return append(w, byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
 }
-func (w tw) i64(v int64) tw          { return w.i32(int32(v >> 32)).i32(int32(v)) }
-func (w tw) str(s string) tw         { return append(w.i32(int32(len(s))), s...) }
-func (w tw) list(et byte, n int) tw  { return w.u8(et).i32(int32(n)) }
-func (w tw) stop() tw                { return append(w, 0) }
+func (w tw) i64(v int64) tw         { return w.i32(int32(v >> 32)).i32(int32(v)) }
+func (w tw) str(s string) tw        { return append(w.i32(int32(len(s))), s...) }
+func (w tw) list(et byte, n int) tw { return w.u8(et).i32(int32(n)) }
+func (w tw) stop() tw               { return append(w, 0) }
 func (w tw) raw(parts ...tw) tw {
 	for _, p := range parts {
 		w = append(w, p...)

@@ -69,7 +69,7 @@ func TestDecodeMetadataRejects(t *testing.T) {
 		{"empty", nil, true, "needs 12 bytes"},
 		{"short header", head(0)[:11], true, "needs 12 bytes"},
 		{"negative count", head(-1), false, "negative field count"},
-		{"count beyond input", head(1<<30).raw(make(tw, 16)), true, "cannot fit"},
+		{"count beyond input", head(1 << 30).raw(make(tw, 16)), true, "cannot fit"},
 		{"cut length", head(1).raw(tw{0, 3, 'a', 'b', 'c', 0, 0, 0, 0, 0}), true, "string length of field 0 format"},
 		{"cut string", head(1).raw(tw{0, 20, 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'}), true, "field 0 name declares 20 bytes, 8 left"},
 		{"modified UTF-8 NUL", head(1).raw(tw{0, 2, 0xc0, 0x80, 0, 0, 0, 0, 0, 0}), false, "field 0 name is not valid UTF-8"},
