@@ -1,0 +1,463 @@
+package e6data
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+)
+
+// Option changes a Config in code. Options are the highest layer of the
+// merge (see LoadConfig). An option given a bad value returns a
+// *ConfigError naming the option; options never clamp.
+type Option func(*Config) error
+
+func optErr(option, value, expected string) error {
+	return &ConfigError{Key: option, Value: value, Expected: expected, Source: string(SourceCode)}
+}
+
+// setChecked stores v in the field of the named setting after checking its
+// range, or returns an error naming option.
+func setChecked(c *Config, option, field string, v any) error {
+	s := settingByField[field]
+	if exp := s.check(v); exp != "" {
+		return optErr(option, s.displayValue(v), exp)
+	}
+	s.set(c, v)
+	return nil
+}
+
+func durOpt(c *Config, option, field string, d time.Duration) error {
+	return setChecked(c, option, field, int64(d))
+}
+
+// WithHost sets the engine host (a name or IP address, without port).
+func WithHost(host string) Option {
+	return func(c *Config) error { return setChecked(c, "WithHost", "Host", host) }
+}
+
+// WithPort sets the engine port (1..65535).
+func WithPort(port int) Option {
+	return func(c *Config) error { return setChecked(c, "WithPort", "Port", int64(port)) }
+}
+
+// WithCredentials sets the user and the static access token.
+func WithCredentials(user, token string) Option {
+	return func(c *Config) error {
+		if user == "" {
+			return optErr("WithCredentials", "", "a non-empty user")
+		}
+		if token == "" {
+			return optErr("WithCredentials", "", "a non-empty token (or use WithTokenProvider)")
+		}
+		c.User, c.Token = user, token
+		return nil
+	}
+}
+
+// WithTokenProvider sets a function returning the current token. It is
+// called for every authentication, including re-authentication after
+// "Access denied", so tokens can rotate; it takes precedence over a static
+// token.
+func WithTokenProvider(provider func(ctx context.Context) (string, error)) Option {
+	return func(c *Config) error {
+		if provider == nil {
+			return optErr("WithTokenProvider", "", "a non-nil function")
+		}
+		c.TokenProvider = provider
+		return nil
+	}
+}
+
+// WithCatalog sets the catalog.
+func WithCatalog(catalog string) Option {
+	return func(c *Config) error { c.Catalog = catalog; return nil }
+}
+
+// WithDatabase sets the database (schema).
+func WithDatabase(database string) Option {
+	return func(c *Config) error { c.Database = database; return nil }
+}
+
+// WithClusterName sets the cluster name or uuid (sent lower-cased).
+func WithClusterName(name string) Option {
+	return func(c *Config) error { c.ClusterName = name; return nil }
+}
+
+// WithSecure turns TLS on or off.
+func WithSecure(secure bool) Option {
+	return func(c *Config) error { c.Secure = secure; return nil }
+}
+
+// WithTLSConfig uses cfg (cloned when the connection is made) instead of
+// the TLS configuration built from the other TLS settings, and turns TLS
+// on. The TLS options below also turn TLS on: asking for TLS material in
+// code means TLS.
+func WithTLSConfig(cfg *tls.Config) Option {
+	return func(c *Config) error {
+		if cfg == nil {
+			return optErr("WithTLSConfig", "", "a non-nil *tls.Config")
+		}
+		c.TLSConfig, c.Secure = cfg, true
+		return nil
+	}
+}
+
+// WithCAFile trusts the CA certificates of a PEM file instead of the system
+// roots, and turns TLS on. The file is read by BuildTLS.
+func WithCAFile(path string) Option {
+	return func(c *Config) error {
+		if path == "" {
+			return optErr("WithCAFile", "", "a file path")
+		}
+		c.CAFile, c.Secure = path, true
+		return nil
+	}
+}
+
+// WithCAPEM trusts the PEM CA certificates given (with those of CAFile, if
+// any) instead of the system roots, and turns TLS on.
+func WithCAPEM(pem []byte) Option {
+	return func(c *Config) error {
+		if len(pem) == 0 {
+			return optErr("WithCAPEM", "", "PEM-encoded certificates")
+		}
+		c.CAPEM, c.Secure = append([]byte(nil), pem...), true
+		return nil
+	}
+}
+
+// WithClientCert presents a client certificate (mutual TLS), and turns TLS
+// on. The files are read by BuildTLS.
+func WithClientCert(certFile, keyFile string) Option {
+	return func(c *Config) error {
+		if certFile == "" || keyFile == "" {
+			return optErr("WithClientCert", certFile+" "+keyFile, "both a certificate file and a key file")
+		}
+		c.ClientCertFile, c.ClientKeyFile, c.Secure = certFile, keyFile, true
+		return nil
+	}
+}
+
+// WithServerName checks the server certificate against name instead of the
+// host, and turns TLS on.
+func WithServerName(name string) Option {
+	return func(c *Config) error {
+		if name == "" {
+			return optErr("WithServerName", "", "a server name")
+		}
+		c.ServerName, c.Secure = name, true
+		return nil
+	}
+}
+
+// WithInsecureSkipVerify disables (true) server certificate verification
+// and turns TLS on. For tests only: it is reported as a WARN diagnostic and
+// logged at WARN when the connector starts.
+func WithInsecureSkipVerify(skip bool) Option {
+	return func(c *Config) error {
+		c.InsecureSkipVerify = skip
+		if skip {
+			c.Secure = true
+		}
+		return nil
+	}
+}
+
+// WithLogger sends the connector's records to logger instead of a handler
+// built from LogFormat and LogOutput. Component levels and redaction still
+// apply.
+func WithLogger(logger *slog.Logger) Option {
+	return func(c *Config) error {
+		if logger == nil {
+			return optErr("WithLogger", "", "a non-nil *slog.Logger")
+		}
+		c.Logger = logger
+		return nil
+	}
+}
+
+// WithProfile makes the named profile's values the defaults: settings not
+// set explicitly (in the environment, the DSN or an earlier option) take
+// the profile's values. "" removes the profile.
+func WithProfile(name string) Option {
+	return func(c *Config) error {
+		if _, ok := profileValues[name]; !ok && name != "" {
+			return optErr("WithProfile", name, "one of "+strings.Join(profileNames, ", "))
+		}
+		c.Profile = name
+		return nil
+	}
+}
+
+// WithDialOptions appends raw gRPC dial options; they are applied after the
+// ones built from the configuration, so they win.
+func WithDialOptions(opts ...grpc.DialOption) Option {
+	return func(c *Config) error {
+		for i, o := range opts {
+			if o == nil {
+				return optErr("WithDialOptions", "nil at "+strconv.Itoa(i), "non-nil grpc.DialOptions")
+			}
+		}
+		c.DialOptions = append(append([]grpc.DialOption(nil), c.DialOptions...), opts...)
+		return nil
+	}
+}
+
+// WithServerSideParams sends ? parameters as executeStatementV2 parameters
+// (true) instead of client-side literals (false).
+func WithServerSideParams(on bool) Option {
+	return func(c *Config) error { c.ServerSideParams = on; return nil }
+}
+
+// WithRetry sets the attempts for a recoverable failure (1..10) and the
+// first backoff step (100ms..2s).
+func WithRetry(maxAttempts int, backoff time.Duration) Option {
+	return func(c *Config) error {
+		if err := setChecked(c, "WithRetry", "MaxRetryAttempts", int64(maxAttempts)); err != nil {
+			return err
+		}
+		return durOpt(c, "WithRetry", "RetryBackoff", backoff)
+	}
+}
+
+// WithAutoResume turns the resume of a suspended cluster on or off and, when
+// timeout is not 0, sets how long to wait for it (>= 1s).
+func WithAutoResume(enabled bool, timeout time.Duration) Option {
+	return func(c *Config) error {
+		if timeout != 0 {
+			if err := durOpt(c, "WithAutoResume", "AutoResumeTimeout", timeout); err != nil {
+				return err
+			}
+		}
+		c.AutoResume = enabled
+		return nil
+	}
+}
+
+// WithPool sets the pool sizes (max >= 1, 0 <= min <= max) and, when not 0,
+// the idle timeout and the maximum lifetime of a connection (>= 1s).
+func WithPool(maxConns, minConns int, idle, lifetime time.Duration) Option {
+	return func(c *Config) error {
+		if err := setChecked(c, "WithPool", "MaxConnections", int64(maxConns)); err != nil {
+			return err
+		}
+		if minConns < 0 || minConns > maxConns {
+			return optErr("WithPool", strconv.Itoa(minConns), fmt.Sprintf("min connections between 0 and max (%d)", maxConns))
+		}
+		c.MinConnections = minConns
+		if idle != 0 {
+			if err := durOpt(c, "WithPool", "IdleTimeout", idle); err != nil {
+				return err
+			}
+		}
+		if lifetime != 0 {
+			if err := durOpt(c, "WithPool", "MaxLifetime", lifetime); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// WithQueryTimeout sets the default per-query timeout (0 = none).
+func WithQueryTimeout(d time.Duration) Option {
+	return func(c *Config) error { return durOpt(c, "WithQueryTimeout", "QueryTimeout", d) }
+}
+
+// WithPrefetch sets how many batches are requested ahead while the
+// application scans (0 = off, at most 64).
+func WithPrefetch(depth int) Option {
+	return func(c *Config) error { return setChecked(c, "WithPrefetch", "PrefetchDepth", int64(depth)) }
+}
+
+// WithSetting sets any setting of docs/configuration.md by its environment
+// variable, DSN key or Config field name, from text in the environment/DSN
+// form ("300", "5m", "DEBUG", "true"). As an option it is strict: text that
+// cannot be read or is out of range is an error.
+func WithSetting(name, value string) Option {
+	return func(c *Config) error {
+		s := lookupSetting(name)
+		if s == nil || s.ptr == nil {
+			exp := "the name of a setting"
+			var all []string
+			for _, sp := range settingSpecs {
+				if sp.ptr != nil {
+					all = append(all, sp.field)
+				}
+			}
+			all = append(all, knownEnvNames()...)
+			all = append(all, knownDSNKeys()...)
+			if near := nearestName(name, all); near != "" {
+				exp += " (did you mean " + near + "?)"
+			}
+			return optErr("WithSetting", name, exp)
+		}
+		v, over, ok := s.parse(value)
+		if !ok || over != 0 {
+			return optErr("WithSetting("+name+")", s.redactRaw(value), s.expect())
+		}
+		if s.field == "Profile" {
+			return WithProfile(v.(string))(c)
+		}
+		return setChecked(c, "WithSetting("+name+")", s.field, v)
+	}
+}
+
+// grpcOptionKeys maps the Python connector's grpc_options keys (with or
+// without the "grpc." prefix of gRPC channel arguments) to fields.
+var grpcOptionKeys = map[string]struct {
+	field string
+	unit  time.Duration // for durations: the unit of a plain number
+}{
+	"keepalive_timeout_ms":             {"KeepaliveTimeout", time.Millisecond},
+	"keepalive_time_ms":                {"KeepaliveTime", time.Millisecond},
+	"keepalive_permit_without_calls":   {"KeepalivePermitWithoutCalls", 0},
+	"max_receive_message_length":       {"MaxRecvMsgSize", 0},
+	"max_send_message_length":          {"MaxSendMsgSize", 0},
+	"grpc_prepare_timeout":             {"PrepareTimeout", time.Second},
+	"grpc_auto_resume_timeout_seconds": {"AutoResumeTimeout", time.Second},
+}
+
+// grpcNoOpKeys are accepted for compatibility but have no equivalent in
+// grpc-go: its client paces pings by the keepalive settings alone.
+var grpcNoOpKeys = map[string]bool{
+	"http2.max_pings_without_data":            true,
+	"http2.min_time_between_pings_ms":         true,
+	"http2.min_ping_interval_without_data_ms": true,
+}
+
+// WithGRPCOptions accepts the Python connector's grpc_options map:
+// keepalive_timeout_ms, keepalive_time_ms, keepalive_permit_without_calls,
+// max_receive_message_length, max_send_message_length, grpc_prepare_timeout
+// (seconds) and grpc_auto_resume_timeout_seconds map to their Config
+// fields; values may be numbers, numeric strings, bools (for
+// keepalive_permit_without_calls, also 0/1) or time.Duration. The http2.*
+// ping keys are accepted and have no effect in grpc-go (a DEBUG
+// diagnostic). Unknown keys are WARN diagnostics with the nearest known
+// key. A value of the wrong type or out of range is an error.
+func WithGRPCOptions(options map[string]any) Option {
+	return func(c *Config) error {
+		keys := make([]string, 0, len(options))
+		for k := range options {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, key := range keys {
+			val := options[key]
+			k := strings.TrimPrefix(key, "grpc.")
+			if grpcNoOpKeys[k] {
+				c.diags = append(c.diags, Diagnostic{Level: slog.LevelDebug, Key: key, Value: fmt.Sprint(val), Source: SourceCode,
+					Message: fmt.Sprintf("grpc_options key %s is accepted but has no effect in grpc-go (pings are paced by the keepalive settings)", key)})
+				continue
+			}
+			m, ok := grpcOptionKeys[k]
+			if !ok {
+				var known []string
+				for n := range grpcOptionKeys {
+					known = append(known, n)
+				}
+				for n := range grpcNoOpKeys {
+					known = append(known, n)
+				}
+				sort.Strings(known)
+				msg := fmt.Sprintf("unknown grpc_options key %s is ignored", key)
+				if near := nearestName(k, known); near != "" {
+					msg += "; did you mean " + near + "?"
+				}
+				c.diags = append(c.diags, Diagnostic{Level: slog.LevelWarn, Key: key, Source: SourceCode, Message: msg})
+				continue
+			}
+			s := settingByField[m.field]
+			v, err := grpcOptionValue(s, m.unit, val)
+			if err != "" {
+				return optErr("WithGRPCOptions["+key+"]", fmt.Sprint(val), err)
+			}
+			if err := setChecked(c, "WithGRPCOptions["+key+"]", m.field, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// grpcOptionValue converts a grpc_options value to the normalized value of
+// s, or returns what was expected.
+func grpcOptionValue(s *settingSpec, unit time.Duration, val any) (any, string) {
+	if s.kind == kindBool {
+		switch v := val.(type) {
+		case bool:
+			return v, ""
+		case string:
+			if b, ok := parseBoolText(v); ok {
+				return b, ""
+			}
+		default:
+			if f, ok := numberOf(val); ok && (f == 0 || f == 1) {
+				return f == 1, ""
+			}
+		}
+		return nil, "a bool, 0 or 1"
+	}
+	if d, ok := val.(time.Duration); ok && unit != 0 {
+		return int64(d), ""
+	}
+	if str, ok := val.(string); ok {
+		v, over, ok := s.parse(str)
+		if !ok || over != 0 {
+			return nil, s.expect()
+		}
+		return v, ""
+	}
+	f, ok := numberOf(val)
+	if !ok {
+		return nil, s.expect()
+	}
+	if unit != 0 {
+		f *= float64(unit)
+	}
+	if f != math.Trunc(f) && unit == 0 || f >= math.MaxInt64 || f <= math.MinInt64 {
+		return nil, s.expect()
+	}
+	return int64(math.Round(f)), ""
+}
+
+func numberOf(v any) (float64, bool) {
+	switch n := v.(type) {
+	case int:
+		return float64(n), true
+	case int8:
+		return float64(n), true
+	case int16:
+		return float64(n), true
+	case int32:
+		return float64(n), true
+	case int64:
+		return float64(n), true
+	case uint:
+		return float64(n), true
+	case uint8:
+		return float64(n), true
+	case uint16:
+		return float64(n), true
+	case uint32:
+		return float64(n), true
+	case uint64:
+		return float64(n), true
+	case float32:
+		return float64(n), true
+	case float64:
+		if math.IsNaN(n) || math.IsInf(n, 0) {
+			return 0, false
+		}
+		return n, true
+	}
+	return 0, false
+}
