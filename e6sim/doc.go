@@ -1,0 +1,79 @@
+// Package e6sim is a local e6data-compatible cluster: a gateway in front of
+// two query-engine stacks, blue and green, that behaves like a real e6data
+// deployment, so that connectors (ours and the official Python one) can be
+// tested against blue/green switches, suspensions, expired sessions and
+// injected faults without a cluster.
+//
+// # What it serves
+//
+// One port serves the gRPC services QueryEngineService and ClusterService
+// over HTTP/2 (plaintext h2c, or TLS with h2 ALPN). Both stacks run over one
+// shared in-memory DuckDB with the sample catalog `sample` (for example
+// `sample.main.numbers`), each with its own sessions and queries.
+//
+// # The gateway (zero-downtime.md §3)
+//
+//   - One stack is live. A call whose `strategy` header names neither the
+//     live nor the draining stack gets 456; a call without the header goes to
+//     the live stack. Strategy names are matched exactly (lower case).
+//   - [Server.Switch] deploys the other stack. An optional announce phase
+//     comes first: the live stack puts new_strategy=<other> in every
+//     response that has the field, and the other stack already serves. Then
+//     the other stack is live and the old one drains: it serves every call
+//     of its existing sessions and queries with new_strategy=<live>, answers
+//     a new authenticate with 456, and after the drain period is torn down
+//     (every call to it gets 456). A drain of 0 is an abrupt deployment.
+//   - [Server.Suspend]: every QueryEngineService call gets 503 and all
+//     sessions and queries are dropped; ClusterService reports `suspended`.
+//     ClusterService resume (or [Server.Resume]) reports `resuming` for
+//     [Config.ResumeDuration], then `active`. [Config.AutoSuspendAfter]
+//     suspends an idle cluster. ClusterService checks credentials and is
+//     never answered 456 or 503.
+//   - Sessions expire after [Config.SessionTTL] or on [Server.ExpireSessions]:
+//     INTERNAL "Access denied ...".
+//   - [FaultRule]s inject 456, 503, Access denied, UNAVAILABLE or latency
+//     per rpc, with a probability and/or a count.
+//   - With [Config.ClusterName] set, a call naming another cluster in its
+//     `cluster-name` header gets NOT_FOUND.
+//
+// # How 456 and 503 are sent
+//
+// With [SignalHTTP] (the default) the gateway answers like the real one: a
+// bare HTTP/2 response `:status 456` or `:status 503` without gRPC framing,
+// decided in the HTTP handler before gRPC sees the request. A grpc-go client
+// then gets
+//
+//	code = Unknown      desc = unexpected HTTP status code received from server: 456 (); malformed header: missing HTTP content-type
+//	code = Unavailable  desc = unexpected HTTP status code received from server: 503 (Service Unavailable); malformed header: missing HTTP content-type
+//
+// With [SignalGRPC] it answers gRPC statuses instead:
+//
+//	code = Unknown      desc = status: 456 wrong strategy: strategy "green" is not live (live: blue)
+//	code = Unavailable  desc = status: 503 service unavailable: cluster is suspended
+//
+// (If a stack is torn down between the gateway's decision and the call, the
+// call gets the gRPC form even in SignalHTTP mode.)
+//
+// # Keepalive
+//
+// gRPC is served by grpc.Server.ServeHTTP behind net/http's HTTP/2 server,
+// which acknowledges every PING and enforces no ping policy, so clients that
+// ping every 30 s without calls in flight (the Python connector) are never
+// sent GOAWAY too_many_pings.
+//
+// # Admin endpoint
+//
+// With [Config.AdminAddr] set (the e6sim command's default is
+// 127.0.0.1:50052) an HTTP/JSON endpoint drives the simulator:
+//
+//	POST   /switch?drain=5s&announce=0s   switch stacks (drain defaults to 5s; waits out the announce phase)
+//	POST   /suspend | /resume | /expire
+//	GET    /faults          POST /faults (JSON array of FaultRule)          DELETE /faults
+//	GET    /stats           (Stats as JSON)
+//
+// It refuses to start on a non-loopback address without [Config.AdminToken];
+// with a token every request needs "Authorization: Bearer <token>".
+//
+// Tests of applications start an in-process simulator with [Start]; see the
+// example. The e6sim command (cmd/e6sim) runs one as a process.
+package e6sim

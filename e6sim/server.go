@@ -1,0 +1,510 @@
+package e6sim
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/e6go/e6data/e6sim/internal/engine"
+	"github.com/e6go/e6data/internal/enginepb"
+)
+
+const (
+	enginePrefix  = "/" + "QueryEngineService" + "/"
+	clusterPrefix = "/" + "ClusterService" + "/"
+	// Status456 is the HTTP status the gateway uses for "wrong strategy".
+	Status456 = 456
+)
+
+// engineMethods lists the QueryEngineService rpc names as on the wire.
+var engineMethods = func() []string {
+	var out []string
+	for _, m := range enginepb.QueryEngineService_ServiceDesc.Methods {
+		out = append(out, m.MethodName)
+	}
+	return out
+}()
+
+// Server is a running simulator: a gateway in front of two engine stacks
+// (blue and green) over one shared database, serving QueryEngineService and
+// ClusterService on one port, plus an optional admin endpoint.
+type Server struct {
+	cfg   Config
+	users engine.Users
+	log   *slog.Logger
+
+	db     *engine.DB
+	ownDB  bool
+	stacks [2]*stack // blue, green
+
+	route  atomic.Pointer[routeState]
+	status atomic.Pointer[string]
+
+	switchMu    sync.Mutex    // serializes Switch calls (held during announce)
+	announceEnd chan struct{} // test hook: ends the announce phase early
+	opMu        sync.Mutex    // serializes state transitions; guards the fields below
+
+	drainTimer  *time.Timer
+	drainGen    uint64
+	resumeTimer *time.Timer
+	resumeGen   uint64
+	idleTimer   *time.Timer
+
+	lastActive atomic.Int64 // unix nanos of the last QueryEngineService call
+	inflight   atomic.Int64
+
+	faults faultSet
+
+	rpcs        map[string]*atomic.Int64
+	sent456     atomic.Int64
+	sent503     atomic.Int64
+	switches    atomic.Int64
+	cancelCalls atomic.Int64
+	suspends    atomic.Int64
+	resumes     atomic.Int64
+
+	grpc      *grpc.Server
+	http      *http.Server
+	ln        net.Listener
+	admin     *http.Server
+	adminLn   net.Listener
+	serveErrs chan error
+	wg        sync.WaitGroup
+
+	closed    chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Start starts a simulator and returns once it accepts connections. ctx
+// bounds only the startup (opening the database); use Close or Shutdown to
+// stop the server.
+func Start(ctx context.Context, cfg Config) (*Server, error) {
+	users, err := cfg.normalize()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:         cfg,
+		users:       users,
+		log:         cfg.Logger,
+		closed:      make(chan struct{}),
+		announceEnd: make(chan struct{}, 1),
+		serveErrs:   make(chan error, 2),
+		rpcs:        make(map[string]*atomic.Int64),
+	}
+	for _, m := range engineMethods {
+		s.rpcs[enginePrefix[1:]+m] = new(atomic.Int64)
+	}
+	for _, m := range enginepb.ClusterService_ServiceDesc.Methods {
+		s.rpcs[clusterPrefix[1:]+m.MethodName] = new(atomic.Int64)
+	}
+
+	var tlsCfg *tls.Config
+	switch {
+	case cfg.TLSCertFile != "":
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("e6sim: TLS certificate: %w", err)
+		}
+		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	case cfg.TLSConfig != nil:
+		tlsCfg = cfg.TLSConfig.Clone()
+	}
+
+	cleanup := func() {
+		if s.ln != nil {
+			s.ln.Close()
+		}
+		if s.adminLn != nil {
+			s.adminLn.Close()
+		}
+		if s.ownDB && s.db != nil {
+			s.db.Close()
+		}
+	}
+	if s.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+		cleanup()
+		return nil, fmt.Errorf("e6sim: engine listener: %w", err)
+	}
+	if cfg.AdminAddr != "" {
+		if s.adminLn, err = net.Listen("tcp", cfg.AdminAddr); err != nil {
+			cleanup()
+			return nil, fmt.Errorf("e6sim: admin listener: %w", err)
+		}
+	}
+	if cfg.DB != nil {
+		s.db = cfg.DB
+	} else {
+		if s.db, err = engine.OpenDB(ctx, engine.DBOptions{DataDir: cfg.DataDir}); err != nil {
+			cleanup()
+			return nil, fmt.Errorf("e6sim: open database: %w", err)
+		}
+		s.ownDB = true
+	}
+
+	engineIP, _, _ := net.SplitHostPort(s.ln.Addr().String())
+	for i, name := range [...]string{Blue, Green} {
+		s.stacks[i] = &stack{name: name, eng: engine.New(s.db, engine.Options{
+			Name:             name,
+			EngineIP:         engineIP,
+			ChunkRows:        cfg.ChunkRows,
+			SessionTTL:       cfg.SessionTTL,
+			QueryIdleTimeout: cfg.QueryIdleTimeout,
+			MaxOpenQueries:   cfg.MaxOpenQueries,
+			Users:            users,
+			Logger:           s.log.With("stack", name),
+		})}
+	}
+	live := s.stacks[0]
+	if cfg.Strategy == Green {
+		live = s.stacks[1]
+	}
+	s.route.Store(&routeState{live: live})
+	s.setStatusLocked(StatusActive)
+	s.touch()
+
+	s.grpc = grpc.NewServer(grpc.MaxRecvMsgSize(cfg.MaxRecvMsgSize))
+	s.grpc.RegisterService(s.engineServiceDesc(), enginepb.UnimplementedQueryEngineServiceServer{})
+	enginepb.RegisterClusterServiceServer(s.grpc, clusterService{s: s})
+
+	errLog := slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)
+	var protocols http.Protocols
+	protocols.SetHTTP1(true) // only so that stray HTTP/1 requests get a readable error
+	if tlsCfg != nil {
+		protocols.SetHTTP2(true)
+	} else {
+		protocols.SetUnencryptedHTTP2(true)
+	}
+	s.http = &http.Server{
+		Handler:           http.HandlerFunc(s.serveEngine),
+		Protocols:         &protocols,
+		TLSConfig:         tlsCfg,
+		HTTP2:             &http.HTTP2Config{MaxConcurrentStreams: 1000},
+		ReadHeaderTimeout: 30 * time.Second,
+		ErrorLog:          errLog,
+	}
+	s.serve(func() error {
+		if tlsCfg != nil {
+			return s.http.ServeTLS(s.ln, "", "")
+		}
+		return s.http.Serve(s.ln)
+	})
+	if s.adminLn != nil {
+		s.admin = &http.Server{
+			Handler:           s.adminHandler(),
+			ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog:          errLog,
+		}
+		s.serve(func() error { return s.admin.Serve(s.adminLn) })
+	}
+
+	s.opMu.Lock()
+	s.armIdleLocked(cfg.AutoSuspendAfter)
+	s.opMu.Unlock()
+	s.log.Info("e6sim started", "addr", s.Addr(), "admin", s.AdminAddr(), "live", live.name,
+		"signal", cfg.Signal.String(), "tls", tlsCfg != nil)
+	return s, nil
+}
+
+func (s *Server) serve(f func() error) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := f(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("serve failed", "err", err)
+			s.serveErrs <- err
+		}
+	}()
+}
+
+// Addr returns the engine's address (host:port).
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// AdminAddr returns the admin endpoint's address (host:port), or "" when
+// there is none.
+func (s *Server) AdminAddr() string {
+	if s.adminLn == nil {
+		return ""
+	}
+	return s.adminLn.Addr().String()
+}
+
+// ExpireSessions expires every session of both stacks now: their next call
+// gets INTERNAL "Access denied".
+func (s *Server) ExpireSessions() {
+	for _, st := range s.stacks {
+		st.eng.ExpireSessions()
+	}
+}
+
+// SetFaults replaces the fault-injection rules. It rejects the whole set if
+// any rule is invalid.
+func (s *Server) SetFaults(rules []FaultRule) error { return s.faults.set(rules) }
+
+// ClearFaults removes every fault-injection rule.
+func (s *Server) ClearFaults() { _ = s.faults.set(nil) }
+
+// Faults returns the current rules (Count as what is left to fire).
+func (s *Server) Faults() []FaultRule { return s.faults.list() }
+
+func (s *Server) isClosed() bool {
+	select {
+	case <-s.closed:
+		return true
+	default:
+		return false
+	}
+}
+
+// Close shuts the server down gracefully, giving in-flight calls up to five
+// seconds, then closes the engines (and the database unless Config.DB was
+// given). It is idempotent.
+func (s *Server) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), defaultShutdownGrace)
+	defer cancel()
+	return s.Shutdown(ctx)
+}
+
+// Shutdown is Close with the grace period bounded by ctx: in-flight calls
+// are waited for until ctx ends, then connections are closed.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.closeOnce.Do(func() {
+		close(s.closed)
+		s.opMu.Lock()
+		for _, t := range []*time.Timer{s.drainTimer, s.resumeTimer, s.idleTimer} {
+			if t != nil {
+				t.Stop()
+			}
+		}
+		s.drainGen++
+		s.resumeGen++
+		s.opMu.Unlock()
+
+		var errs []error
+		if s.admin != nil {
+			if err := s.admin.Shutdown(ctx); err != nil {
+				s.admin.Close()
+			}
+		}
+		if err := s.http.Shutdown(ctx); err != nil {
+			s.http.Close()
+		}
+		s.grpc.Stop()
+		s.wg.Wait()
+		close(s.serveErrs)
+		for err := range s.serveErrs {
+			errs = append(errs, err)
+		}
+		for _, st := range s.stacks {
+			st.eng.Close()
+		}
+		if s.ownDB {
+			if err := s.db.Close(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		s.closeErr = errors.Join(errs...)
+		s.log.Info("e6sim stopped")
+	})
+	return s.closeErr
+}
+
+// verdict is the gateway's decision about one QueryEngineService call, made
+// once in the HTTP handler and carried to the gRPC method handler.
+type verdict struct {
+	method      string
+	strategy    string
+	notFound    string        // cluster-name header that names another cluster
+	signal      int           // 456 or 503 to send instead of serving, else 0
+	reason      string        // why the signal is sent
+	delay       time.Duration // injected latency
+	fault       FaultKind     // FaultAccessDenied or FaultUnavailable
+	faultSignal bool          // the signal comes from a fault rule
+}
+
+type verdictKey struct{}
+
+// admit decides how the gateway treats one QueryEngineService call.
+func (s *Server) admit(method, strategy, clusterName string) *verdict {
+	v := &verdict{method: method, strategy: strategy}
+	if !s.clusterNameOK(clusterName) {
+		v.notFound = clusterName
+		return v
+	}
+	if st := s.ClusterStatus(); st != StatusActive {
+		v.signal, v.reason = http.StatusServiceUnavailable, "cluster is "+st
+		return v
+	}
+	rs := s.route.Load()
+	if rs.route(strategy, method) == nil {
+		v.signal = Status456
+		switch {
+		case rs.draining != nil && rs.draining.name == strategy:
+			v.reason = fmt.Sprintf("strategy %q is draining and takes no new sessions (live: %s)", strategy, rs.live.name)
+		default:
+			v.reason = fmt.Sprintf("strategy %q is not live (live: %s)", strategy, rs.live.name)
+		}
+		return v
+	}
+	delay, kind := s.faults.pick(method)
+	v.delay = delay
+	switch kind {
+	case Fault456:
+		v.signal, v.reason, v.faultSignal = Status456, "injected fault", true
+	case Fault503:
+		v.signal, v.reason, v.faultSignal = http.StatusServiceUnavailable, "injected fault", true
+	case FaultAccessDenied, FaultUnavailable:
+		v.fault = kind
+	}
+	return v
+}
+
+func (s *Server) countSignal(code int) {
+	if code == Status456 {
+		s.sent456.Add(1)
+	} else {
+		s.sent503.Add(1)
+	}
+}
+
+// serveEngine is the HTTP/2 handler in front of the gRPC server: it answers
+// 456/503 as bare HTTP statuses (SignalHTTP) before gRPC sees the request.
+func (s *Server) serveEngine(w http.ResponseWriter, r *http.Request) {
+	path := r.URL.Path
+	if c := s.rpcs[strings.TrimPrefix(path, "/")]; c != nil {
+		c.Add(1)
+	}
+	method, ok := strings.CutPrefix(path, enginePrefix)
+	if !ok || r.Method != http.MethodPost || r.ProtoMajor != 2 {
+		s.grpc.ServeHTTP(w, r) // ClusterService, unknown paths, malformed requests
+		return
+	}
+	v := s.admit(method, r.Header.Get("strategy"), r.Header.Get("cluster-name"))
+	if v.signal != 0 && s.cfg.Signal == SignalHTTP {
+		if v.delay > 0 && !sleepCtx(r.Context(), v.delay) {
+			return
+		}
+		s.countSignal(v.signal)
+		w.Header().Set("x-e6sim-reason", v.reason)
+		w.WriteHeader(v.signal)
+		s.log.Debug("signal sent", "code", v.signal, "method", method, "strategy", v.strategy, "reason", v.reason)
+		return
+	}
+	s.grpc.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), verdictKey{}, v)))
+}
+
+// signalError is the gRPC form of a 456/503 signal.
+func signalError(code int, reason string) error {
+	if code == Status456 {
+		return status.Errorf(codes.Unknown, "status: 456 wrong strategy: %s", reason)
+	}
+	return status.Errorf(codes.Unavailable, "status: 503 service unavailable: %s", reason)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// engineServiceDesc returns QueryEngineService's descriptor with every
+// method handler wrapped so that it runs on the engine of the stack the
+// gateway routed the call to.
+func (s *Server) engineServiceDesc() *grpc.ServiceDesc {
+	desc := enginepb.QueryEngineService_ServiceDesc
+	desc.Methods = make([]grpc.MethodDesc, len(enginepb.QueryEngineService_ServiceDesc.Methods))
+	for i, m := range enginepb.QueryEngineService_ServiceDesc.Methods {
+		desc.Methods[i] = grpc.MethodDesc{MethodName: m.MethodName, Handler: s.wrap(m.MethodName, m.Handler)}
+	}
+	desc.Streams = nil
+	return &desc
+}
+
+func (s *Server) wrap(method string, h grpc.MethodHandler) grpc.MethodHandler {
+	return func(_ any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
+		v, _ := ctx.Value(verdictKey{}).(*verdict)
+		if v == nil { // not through serveEngine; decide here
+			md, _ := metadata.FromIncomingContext(ctx)
+			v = s.admit(method, first(md.Get("strategy")), first(md.Get("cluster-name")))
+		}
+		if v.notFound != "" {
+			return nil, status.Errorf(codes.NotFound, "cluster %q not found", v.notFound)
+		}
+		if v.delay > 0 && !sleepCtx(ctx, v.delay) {
+			return nil, status.FromContextError(ctx.Err()).Err()
+		}
+		if v.signal != 0 {
+			s.countSignal(v.signal)
+			return nil, signalError(v.signal, v.reason)
+		}
+		switch v.fault {
+		case FaultAccessDenied:
+			return nil, status.Error(codes.Internal, "Access denied: session rejected (injected fault)")
+		case FaultUnavailable:
+			return nil, status.Error(codes.Unavailable, "injected fault: engine unavailable")
+		}
+		// Route again: the stack may have been torn down since the HTTP
+		// handler looked. Too late for an HTTP status; send the gRPC form.
+		rs := s.route.Load()
+		st := rs.route(v.strategy, method)
+		if st == nil {
+			s.countSignal(Status456)
+			return nil, signalError(Status456, fmt.Sprintf("strategy %q is not live (live: %s)", v.strategy, rs.live.name))
+		}
+		s.inflight.Add(1)
+		s.touch()
+		defer func() {
+			s.touch()
+			s.inflight.Add(-1)
+		}()
+		resp, err := h(st.eng, ctx, dec, interceptor)
+		if err == nil && method == "cancelQuery" {
+			s.cancelCalls.Add(1)
+		}
+		if err == nil {
+			if ns := s.route.Load().newStrategyFor(st); ns != "" {
+				setNewStrategy(resp, ns)
+			}
+		}
+		return resp, err
+	}
+}
+
+// setNewStrategy sets the new_strategy field of any response message that
+// has one.
+func setNewStrategy(resp any, v string) {
+	m, ok := resp.(proto.Message)
+	if !ok {
+		return
+	}
+	r := m.ProtoReflect()
+	if !r.IsValid() {
+		return
+	}
+	fd := r.Descriptor().Fields().ByName("new_strategy")
+	if fd == nil || fd.Kind() != protoreflect.StringKind || fd.Cardinality() == protoreflect.Repeated {
+		return
+	}
+	r.Set(fd, protoreflect.ValueOfString(v))
+}
