@@ -265,6 +265,14 @@ func zoned(t *testing.T, c *wire.Chunk, col, row int) string {
 // spaces and newlines are ignored.
 func unhex(t *testing.T, s string) []byte {
 	t.Helper()
+	out, err := parseHex(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func parseHex(s string) ([]byte, error) {
 	var clean strings.Builder
 	for line := range strings.SplitSeq(s, "\n") {
 		if i := strings.Index(line, "--"); i >= 0 {
@@ -272,11 +280,7 @@ func unhex(t *testing.T, s string) []byte {
 		}
 		clean.WriteString(strings.Join(strings.Fields(line), ""))
 	}
-	out, err := hex.DecodeString(clean.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return hex.DecodeString(clean.String())
 }
 
 // workedMetadata is a resultMetaData with two fields, written byte by byte
