@@ -30,7 +30,7 @@ func (s *Server) Suspend() {
 }
 
 func (s *Server) suspendLocked(why string) {
-	if s.ClusterStatus() == StatusSuspended {
+	if s.ClusterStatus() == StatusSuspended || s.isClosed() {
 		return
 	}
 	if s.resumeTimer != nil {

@@ -1,6 +1,7 @@
 package e6sim
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -68,6 +69,27 @@ const (
 	defaultShutdownGrace  = 5 * time.Second
 )
 
+// DB is the in-memory DuckDB database with the sample catalog that the
+// stacks of a simulator share. Open one with OpenDB to share it between
+// several simulators (Config.DB); it is safe for concurrent use.
+type DB = engine.DB
+
+// Users maps a user name to its access token. A nil or empty Users accepts
+// any non-empty user with any non-empty token.
+type Users = engine.Users
+
+// OpenDB opens a database for Config.DB: the sample catalog, plus the
+// *.parquet and *.csv files of dataDir (if not "") as views
+// sample.data.<file stem>. The caller closes it after the simulators that
+// use it.
+func OpenDB(ctx context.Context, dataDir string) (*DB, error) {
+	db, err := engine.OpenDB(ctx, engine.DBOptions{DataDir: dataDir})
+	if err != nil {
+		return nil, fmt.Errorf("e6sim: open database: %w", err)
+	}
+	return db, nil
+}
+
 // Config configures a simulator. The zero value is usable: an engine on a free
 // loopback port, blue live, any non-empty user/token accepted, no admin
 // endpoint.
@@ -94,11 +116,11 @@ type Config struct {
 	DataDir string
 	// DB, when set, is used instead of opening a database; several
 	// simulators may share one. Close does not close it.
-	DB *engine.DB
+	DB *DB
 
 	// Users maps user -> token; nil accepts any non-empty user and token.
 	// UsersFile loads the map from a file instead (not both).
-	Users     engine.Users
+	Users     Users
 	UsersFile string
 
 	// SessionTTL makes sessions expire ("Access denied") after this long;
@@ -115,7 +137,8 @@ type Config struct {
 	// resume; 0 means DefaultResumeDuration.
 	ResumeDuration time.Duration
 	// AutoSuspendAfter suspends the cluster after this long without any
-	// QueryEngineService call; 0 disables auto-suspend.
+	// QueryEngineService call (ClusterService calls, such as status polls,
+	// do not count as activity); 0 disables auto-suspend.
 	AutoSuspendAfter time.Duration
 
 	// Signal selects how 456 and 503 are sent (default SignalHTTP).

@@ -58,3 +58,28 @@ func Example() {
 	// new_strategy: green
 	// rpc error: code = Unknown desc = unexpected HTTP status code received from server: 456 (); malformed header: missing HTTP content-type
 }
+
+// Two simulated clusters in one process, on different strategies, sharing
+// one database.
+func ExampleOpenDB() {
+	ctx := context.Background()
+	db, err := e6sim.OpenDB(ctx, "")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close() // after the simulators (deferred calls run last-in first-out)
+
+	east, err := e6sim.Start(ctx, e6sim.Config{DB: db, ClusterName: "east"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer east.Close()
+	west, err := e6sim.Start(ctx, e6sim.Config{DB: db, ClusterName: "west", Strategy: e6sim.Green, Signal: e6sim.SignalGRPC})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer west.Close()
+
+	fmt.Println("east:", east.Live(), "west:", west.Live())
+	// Output: east: blue west: green
+}

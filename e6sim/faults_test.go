@@ -66,6 +66,11 @@ func TestFaultAccessDeniedAndUnavailable(t *testing.T) {
 			t.Fatalf("UNAVAILABLE fault looks like a 503: %v", err)
 		}
 	}
+	// ClusterService is never faulted.
+	must(t, s.SetFaults([]FaultRule{{Kind: Fault503}, {Kind: FaultUnavailable}}))
+	if got, err := c.clusterStatus(); err != nil || got != StatusActive {
+		t.Fatalf("cluster status under faults: %q, %v", got, err)
+	}
 	s.ClearFaults()
 	c.mustQuery("blue", sess, "SELECT 1")
 }

@@ -16,7 +16,6 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
-	"github.com/e6go/e6data/e6sim/internal/engine"
 	"github.com/e6go/e6data/internal/enginepb"
 )
 
@@ -24,16 +23,16 @@ import (
 // (opening the sample data once keeps the package fast).
 var (
 	sharedDBOnce sync.Once
-	sharedDB     *engine.DB
+	sharedDB     *DB
 	sharedDBErr  error
 )
 
-func testDB(t testing.TB) *engine.DB {
+func testDB(t testing.TB) *DB {
 	t.Helper()
 	sharedDBOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		sharedDB, sharedDBErr = engine.OpenDB(ctx, engine.DBOptions{})
+		sharedDB, sharedDBErr = OpenDB(ctx, "")
 	})
 	if sharedDBErr != nil {
 		t.Fatalf("open shared database: %v", sharedDBErr)
