@@ -184,3 +184,30 @@ func TestClusterName(t *testing.T) {
 	_, err = c.qe.Authenticate(ctxFor(t, "blue", "cluster-name", "staging"), &enginepb.AuthenticateRequest{User: "u", Password: "p"})
 	wantCode(t, err, codes.NotFound, "staging")
 }
+
+// The exact statuses a grpc-go client sees, as documented in doc.go.
+func TestSignalFormsExactly(t *testing.T) {
+	want := map[Signal][2]string{
+		SignalHTTP: {
+			"rpc error: code = Unknown desc = unexpected HTTP status code received from server: 456 (); malformed header: missing HTTP content-type",
+			"rpc error: code = Unavailable desc = unexpected HTTP status code received from server: 503 (Service Unavailable); malformed header: missing HTTP content-type",
+		},
+		SignalGRPC: {
+			`rpc error: code = Unknown desc = status: 456 wrong strategy: strategy "green" is not live (live: blue)`,
+			"rpc error: code = Unavailable desc = status: 503 service unavailable: cluster is suspended",
+		},
+	}
+	for _, mode := range bothSignals {
+		t.Run(mode.String(), func(t *testing.T) {
+			s := start(t, Config{Signal: mode})
+			c := dial(t, s.Addr())
+			if _, err := c.auth("green"); err == nil || err.Error() != want[mode][0] {
+				t.Errorf("456: got %v\nwant %s", err, want[mode][0])
+			}
+			s.Suspend()
+			if _, err := c.auth("blue"); err == nil || err.Error() != want[mode][1] {
+				t.Errorf("503: got %v\nwant %s", err, want[mode][1])
+			}
+		})
+	}
+}

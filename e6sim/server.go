@@ -24,11 +24,13 @@ import (
 	"github.com/e6go/e6data/internal/enginepb"
 )
 
+// Status456 is the HTTP status the gateway answers for "wrong strategy"
+// (the request's strategy is not live).
+const Status456 = 456
+
 const (
-	enginePrefix  = "/" + "QueryEngineService" + "/"
-	clusterPrefix = "/" + "ClusterService" + "/"
-	// Status456 is the HTTP status the gateway uses for "wrong strategy".
-	Status456 = 456
+	enginePrefix  = "/QueryEngineService/"
+	clusterPrefix = "/ClusterService/"
 )
 
 // engineMethods lists the QueryEngineService rpc names as on the wire.
