@@ -40,6 +40,11 @@ func (rs *routeState) lookup(name string) *stack {
 	return nil
 }
 
+// serves reports whether st currently takes any traffic.
+func (rs *routeState) serves(st *stack) bool {
+	return st == rs.live || st == rs.draining || st == rs.incoming
+}
+
 // phase names a stack's role for Stats.
 func (rs *routeState) phase(st *stack) string {
 	switch st {

@@ -1,6 +1,7 @@
 package e6sim
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -82,5 +83,27 @@ func TestCancelInterruptsLongQuery(t *testing.T) {
 	wantCode(t, err, codes.Canceled, "")
 	if st := s2.Stats(); st.Cancels != 1 || st.Stacks[Blue].Cancels != 1 || st.CancelCalls != 1 {
 		t.Fatalf("stats after cancelling a running query: %+v", st)
+	}
+}
+
+// An abrupt switch while a call runs on the old stack: the interrupted call
+// gets 456 (in the gRPC form: the HTTP status is long sent), not CANCELLED.
+func TestAbruptSwitchInterruptsCallWith456(t *testing.T) {
+	s := start(t, Config{})
+	c := dial(t, s.Addr())
+	sess := c.mustAuth("blue")
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.query("blue", sess, longSQL)
+		done <- err
+	}()
+	waitFor(t, "the query to run", func() bool {
+		return s.inflight.Load() == 1 && s.Stats().RPCs["QueryEngineService/executeStatementV2"] == 1
+	})
+	must(t, s.Switch(t.Context(), 0, 0))
+	err := <-done
+	wantSignal(t, err, SignalGRPC, 456)
+	if !strings.Contains(err.Error(), "torn down during the call") {
+		t.Fatalf("error does not say why: %v", err)
 	}
 }

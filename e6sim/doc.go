@@ -51,8 +51,10 @@
 //	code = Unknown      desc = status: 456 wrong strategy: strategy "green" is not live (live: blue)
 //	code = Unavailable  desc = status: 503 service unavailable: cluster is suspended
 //
-// (If a stack is torn down between the gateway's decision and the call, the
-// call gets the gRPC form even in SignalHTTP mode.)
+// A call that is already past the gateway when its stack is torn down (the
+// teardown interrupts it) fails with the gRPC form of 456 in either mode,
+// since its HTTP status has been sent: `status: 456 wrong strategy:
+// strategy "blue" was torn down during the call (live: green)`.
 //
 // # Keepalive
 //

@@ -481,15 +481,24 @@ func (s *Server) wrap(method string, h grpc.MethodHandler) grpc.MethodHandler {
 			s.inflight.Add(-1)
 		}()
 		resp, err := h(st.eng, ctx, dec, interceptor)
-		if err == nil && method == "cancelQuery" {
+		rs = s.route.Load()
+		if err != nil {
+			if !rs.serves(st) {
+				// The stack was torn down under the call (which the
+				// teardown interrupted): answer what the gateway answers
+				// for that stack from now on.
+				s.countSignal(Status456)
+				return nil, signalError(Status456, fmt.Sprintf("strategy %q was torn down during the call (live: %s)", st.name, rs.live.name))
+			}
+			return nil, err
+		}
+		if method == "cancelQuery" {
 			s.cancelCalls.Add(1)
 		}
-		if err == nil {
-			if ns := s.route.Load().newStrategyFor(st); ns != "" {
-				setNewStrategy(resp, ns)
-			}
+		if ns := rs.newStrategyFor(st); ns != "" {
+			setNewStrategy(resp, ns)
 		}
-		return resp, err
+		return resp, nil
 	}
 }
 
