@@ -107,3 +107,24 @@ func TestAbruptSwitchInterruptsCallWith456(t *testing.T) {
 		t.Fatalf("error does not say why: %v", err)
 	}
 }
+
+// A suspension while a call runs: the interrupted call gets 503.
+func TestSuspendInterruptsCallWith503(t *testing.T) {
+	s := start(t, Config{})
+	c := dial(t, s.Addr())
+	sess := c.mustAuth("blue")
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.query("blue", sess, longSQL)
+		done <- err
+	}()
+	waitFor(t, "the query to run", func() bool {
+		return s.inflight.Load() == 1 && s.Stats().RPCs["QueryEngineService/executeStatementV2"] == 1
+	})
+	s.Suspend()
+	err := <-done
+	wantSignal(t, err, SignalGRPC, 503)
+	if !strings.Contains(err.Error(), "suspended during the call") {
+		t.Fatalf("error does not say why: %v", err)
+	}
+}

@@ -39,10 +39,10 @@ func (s *Server) suspendLocked(why string) {
 	}
 	s.resumeGen++
 	s.setStatusLocked(StatusSuspended)
+	s.suspends.Add(1) // before the reset: interrupted calls see it
 	for _, st := range s.stacks {
 		st.eng.Reset()
 	}
-	s.suspends.Add(1)
 	s.log.Info("cluster suspended", "why", why)
 }
 

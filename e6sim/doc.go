@@ -54,7 +54,9 @@
 // A call that is already past the gateway when its stack is torn down (the
 // teardown interrupts it) fails with the gRPC form of 456 in either mode,
 // since its HTTP status has been sent: `status: 456 wrong strategy:
-// strategy "blue" was torn down during the call (live: green)`.
+// strategy "blue" was torn down during the call (live: green)`. Likewise a
+// call interrupted by a suspension gets `status: 503 service unavailable:
+// cluster was suspended during the call`.
 //
 // # Keepalive
 //

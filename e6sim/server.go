@@ -480,9 +480,15 @@ func (s *Server) wrap(method string, h grpc.MethodHandler) grpc.MethodHandler {
 			s.touch()
 			s.inflight.Add(-1)
 		}()
+		suspends := s.suspends.Load()
 		resp, err := h(st.eng, ctx, dec, interceptor)
 		rs = s.route.Load()
 		if err != nil {
+			if s.suspends.Load() != suspends {
+				// Suspended under the call, which the suspension interrupted.
+				s.countSignal(http.StatusServiceUnavailable)
+				return nil, signalError(http.StatusServiceUnavailable, "cluster was suspended during the call")
+			}
 			if !rs.serves(st) {
 				// The stack was torn down under the call (which the
 				// teardown interrupted): answer what the gateway answers
