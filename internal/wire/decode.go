@@ -197,7 +197,9 @@ func decodeVectors(d *decoder, c *Chunk, rows int32) error {
 	vs := c.Vectors
 	if cap(vs) < n {
 		// Keep the old vectors: their slices are reused below.
-		vs = append(vs[:cap(vs)], make([]Vector, n-cap(vs))...)
+		grown := make([]Vector, n)
+		copy(grown, vs[:cap(vs)])
+		vs = grown
 	}
 	vs = vs[:n]
 	c.Vectors = vs[:0]
