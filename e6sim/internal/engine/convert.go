@@ -233,6 +233,40 @@ func (b *batch) bytes() int {
 	return n
 }
 
+// fit returns how many of the n rows from off fit in budget bytes of string
+// data (at least one): rows with huge values end a batch early.
+func (b *batch) fit(ch mapping.DataChunk, size, off, n, budget int) int {
+	if b.stringBytes(ch, size, off, n) <= budget {
+		return n
+	}
+	acc := 0 // rare: find the cut row by row
+	for m := range n {
+		acc += b.stringBytes(ch, size, off+m, 1)
+		if acc > budget {
+			return max(m, 1)
+		}
+	}
+	return n
+}
+
+// stringBytes sums the string lengths of rows [off, off+n).
+func (b *batch) stringBytes(ch mapping.DataChunk, size, off, n int) int {
+	total := 0
+	for i := range b.cols {
+		if k := b.cols[i].plan.kind; k != kVarchar && k != kBlob {
+			continue
+		}
+		v := mapping.DataChunkGetVector(ch, mapping.IdxT(i))
+		data, mask := mapping.VectorGetData(v), validityMask(v, size)
+		for r := off; r < off+n; r++ {
+			if isValid(mask, r) {
+				total += int(*(*uint32)(unsafe.Add(data, 16*r)))
+			}
+		}
+	}
+	return total
+}
+
 // appendChunk appends rows [off, off+n) of a DuckDB data chunk of size rows.
 func (b *batch) appendChunk(ch mapping.DataChunk, size, off, n int) {
 	for i := range b.cols {

@@ -302,6 +302,7 @@ func (q *query) fetch(ctx context.Context) ([]byte, error) {
 			q.chunk, q.chOff, q.chSize = ch, 0, int(mapping.DataChunkGetSize(ch))
 		}
 		n := min(q.chSize-q.chOff, q.chunkRows-b.rows)
+		n = b.fit(q.chunk, q.chSize, q.chOff, n, maxBatchBytes-b.bytes())
 		b.appendChunk(q.chunk, q.chSize, q.chOff, n)
 		q.chOff += n
 		if q.chOff >= q.chSize {
@@ -379,12 +380,12 @@ func (q *query) freeLocked(st int32) {
 
 // abort cancels the query with cause and frees it, waiting for a call in
 // progress to notice (it is interrupted). It returns the state the query
-// was in.
+// was in when the cancellation was requested.
 func (q *query) abort(cause error) int32 {
+	st := q.state.Load()
 	q.cancel(cause)
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	st := q.state.Load()
 	q.freeLocked(qCancelled)
 	return st
 }
