@@ -405,10 +405,9 @@ func (c *Config) Settings() []Setting {
 // String returns a DSN-like text of the configuration with the token
 // redacted, followed by the code-only settings that are set. It never
 // contains the token. Use FormatDSN for a DSN that can be parsed back.
-func (c *Config) String() string {
-	if c == nil {
-		return "<nil>"
-	}
+// (String, GoString and LogValue have value receivers so that a Config
+// printed by value is redacted too.)
+func (c Config) String() string {
 	s := c.formatDSN(true)
 	var extra []string
 	if c.TokenProvider != nil {
@@ -433,13 +432,13 @@ func (c *Config) String() string {
 }
 
 // Redacted is String.
-func (c *Config) Redacted() string { return c.String() }
+func (c Config) Redacted() string { return c.String() }
 
 // GoString makes %#v print the redacted form too.
-func (c *Config) GoString() string { return "e6data.Config(" + c.String() + ")" }
+func (c Config) GoString() string { return "e6data.Config(" + c.String() + ")" }
 
-// LogValue makes a *Config logged through slog print its redacted form.
-func (c *Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
+// LogValue makes a Config logged through slog print its redacted form.
+func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // Validate checks every field: ranges, enumerations, required user and
 // token, and combinations. It returns every problem found, joined; each is

@@ -74,12 +74,13 @@ func knownDSNKeys() []string {
 }
 
 // nearestName returns the candidate closest to name by edit distance
-// (case-insensitive), or "" when none is close enough to be a likely typo.
+// (ignoring case and the difference between '_' and '-'), or "" when none is close enough to be a likely typo.
 func nearestName(name string, candidates []string) string {
-	n := strings.ToLower(name)
+	norm := func(s string) string { return strings.ReplaceAll(strings.ToLower(s), "_", "-") }
+	n := norm(name)
 	best, bestD := "", -1
 	for _, c := range candidates {
-		d := editDistance(n, strings.ToLower(c))
+		d := editDistance(n, norm(c))
 		if bestD < 0 || d < bestD {
 			best, bestD = c, d
 		}
@@ -91,7 +92,7 @@ func nearestName(name string, candidates []string) string {
 	// (MAX_RETRIES -> MAX_RETRY_ATTEMPTS) is still a likely intent.
 	best, bestP := "", 0
 	for _, c := range candidates {
-		p := commonPrefixLen(n, strings.ToLower(c))
+		p := commonPrefixLen(n, norm(c))
 		if p > bestP {
 			best, bestP = c, p
 		}

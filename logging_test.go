@@ -1,0 +1,381 @@
+package e6data
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+
+	"google.golang.org/grpc/grpclog"
+)
+
+// captureHandler records every record it is given, with its attributes
+// flattened ("group.key"), including those added by WithAttrs.
+type captureHandler struct {
+	mu      *sync.Mutex
+	records *[]captured
+	attrs   []slog.Attr
+	level   slog.Level
+}
+
+type captured struct {
+	level slog.Level
+	msg   string
+	attrs map[string]string
+}
+
+func newCapture() *captureHandler {
+	return &captureHandler{mu: &sync.Mutex{}, records: &[]captured{}, level: slog.LevelDebug - 10}
+}
+
+func (h *captureHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level }
+func (h *captureHandler) Handle(_ context.Context, r slog.Record) error {
+	c := captured{level: r.Level, msg: r.Message, attrs: map[string]string{}}
+	var add func(prefix string, a slog.Attr)
+	add = func(prefix string, a slog.Attr) {
+		v := a.Value.Resolve()
+		if v.Kind() == slog.KindGroup {
+			for _, g := range v.Group() {
+				add(prefix+a.Key+".", g)
+			}
+			return
+		}
+		k := prefix + a.Key
+		if old, dup := c.attrs[k]; dup {
+			c.attrs[k] = old + "|" + v.String()
+		} else {
+			c.attrs[k] = v.String()
+		}
+	}
+	for _, a := range h.attrs {
+		add("", a)
+	}
+	r.Attrs(func(a slog.Attr) bool { add("", a); return true })
+	h.mu.Lock()
+	*h.records = append(*h.records, c)
+	h.mu.Unlock()
+	return nil
+}
+func (h *captureHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	n := *h
+	n.attrs = append(append([]slog.Attr(nil), h.attrs...), as...)
+	return &n
+}
+func (h *captureHandler) WithGroup(name string) slog.Handler {
+	// Good enough for these tests: attributes after a group are recorded
+	// under "name." by wrapping them.
+	return &groupCapture{h: h, name: name}
+}
+
+type groupCapture struct {
+	h    *captureHandler
+	name string
+}
+
+func (g *groupCapture) Enabled(ctx context.Context, l slog.Level) bool { return g.h.Enabled(ctx, l) }
+func (g *groupCapture) Handle(ctx context.Context, r slog.Record) error {
+	nr := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
+	var as []any
+	r.Attrs(func(a slog.Attr) bool { as = append(as, a); return true })
+	nr.AddAttrs(slog.Group(g.name, as...))
+	return g.h.Handle(ctx, nr)
+}
+func (g *groupCapture) WithAttrs(as []slog.Attr) slog.Handler { return g }
+func (g *groupCapture) WithGroup(string) slog.Handler         { return g }
+
+func (h *captureHandler) all() []captured {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]captured(nil), *h.records...)
+}
+
+func TestLoggerLevelsPerComponent(t *testing.T) {
+	capt := newCapture()
+	c, err := LoadConfig("", baseEnv("E6DATA_LOG_LEVEL=WARNING", "E6DATA_STRATEGY_LOG_LEVEL=DEBUG", "E6DATA_GRPC_LOG_LEVEL=ERROR"),
+		WithLogger(slog.New(capt)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := c.NewLogger()
+	strat := log.With("component", ComponentStrategy)
+	grpcLog := log.With("component", ComponentGRPC)
+	conn := log.With("component", ComponentConnector)
+	for _, l := range []*slog.Logger{log, conn, strat, grpcLog} {
+		l.Debug("debug")
+		l.Info("info")
+		l.Warn("warn")
+		l.Error("error")
+		l.Log(context.Background(), LevelCritical, "critical")
+	}
+	got := map[string][]string{}
+	for _, r := range capt.all() {
+		comp := r.attrs["component"]
+		if strings.Contains(comp, "|") {
+			t.Errorf("component attribute given twice: %q", comp)
+		}
+		got[comp] = append(got[comp], r.msg)
+	}
+	want := map[string]string{
+		"connector": "warn error critical warn error critical",
+		"strategy":  "debug info warn error critical",
+		"grpc":      "error critical",
+	}
+	for comp, w := range want {
+		if g := strings.Join(got[comp], " "); g != w {
+			t.Errorf("%s: got %q, want %q", comp, g, w)
+		}
+	}
+	// A component given on the record itself is filtered too.
+	before := len(capt.all())
+	strat.Debug("kept")
+	log.Warn("dropped", "component", ComponentGRPC)
+	if n := len(capt.all()) - before; n != 1 {
+		t.Errorf("%d records, want 1", n)
+	}
+}
+
+func TestLoggerTextJSONStdoutStderr(t *testing.T) {
+	for _, tc := range []struct {
+		format, output string
+	}{{"text", "stderr"}, {"json", "stderr"}, {"text", "stdout"}, {"json", "stdout"}} {
+		t.Run(tc.format+"/"+tc.output, func(t *testing.T) {
+			c, err := LoadConfig("", baseEnv("E6DATA_LOG_FORMAT="+tc.format, "E6DATA_LOG_OUTPUT="+tc.output))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var stdout, stderr bytes.Buffer
+			log, _ := c.newLogger(&stdout, &stderr)
+			log.With("component", "strategy").Info("hello", "strategy", "blue", "query_id", "q1")
+			log.Log(context.Background(), LevelCritical, "boom")
+			out, other := &stderr, &stdout
+			if tc.output == "stdout" {
+				out, other = &stdout, &stderr
+			}
+			if other.Len() != 0 {
+				t.Errorf("wrote to the other stream: %q", other)
+			}
+			lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+			if len(lines) != 2 {
+				t.Fatalf("output %q", out)
+			}
+			if tc.format == "json" {
+				var m map[string]any
+				if err := json.Unmarshal([]byte(lines[0]), &m); err != nil {
+					t.Fatalf("not JSON: %q", lines[0])
+				}
+				if m["msg"] != "hello" || m["component"] != "strategy" || m["strategy"] != "blue" || m["level"] != "INFO" {
+					t.Errorf("record %v", m)
+				}
+				if err := json.Unmarshal([]byte(lines[1]), &m); err != nil || m["level"] != "CRITICAL" || m["component"] != "connector" {
+					t.Errorf("critical record %v", m)
+				}
+			} else {
+				if !strings.Contains(lines[0], "level=INFO msg=hello component=strategy strategy=blue query_id=q1") {
+					t.Errorf("text record %q", lines[0])
+				}
+				if !strings.Contains(lines[1], "level=CRITICAL msg=boom component=connector") {
+					t.Errorf("critical record %q", lines[1])
+				}
+			}
+		})
+	}
+}
+
+func TestLoggerUserLoggerKeepsLevels(t *testing.T) {
+	capt := newCapture()
+	capt.level = slog.LevelInfo // the user's own level applies too
+	c, err := LoadConfig("", baseEnv("E6DATA_STRATEGY_LOG_LEVEL=DEBUG"), WithLogger(slog.New(capt)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := c.NewLogger()
+	log.Debug("a")
+	log.With("component", "strategy").Debug("b")
+	log.Info("c")
+	if got := capt.all(); len(got) != 1 || got[0].msg != "c" {
+		t.Errorf("records %v", got)
+	}
+}
+
+func TestLoggerGroupsKeepComponentTopLevel(t *testing.T) {
+	c, err := LoadConfig("", baseEnv("E6DATA_LOG_FORMAT=json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	log, _ := c.newLogger(&buf, &buf)
+	log.With("component", "strategy").WithGroup("g").Info("m", "k", "v", "token", "x")
+	var m map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
+		t.Fatal(err)
+	}
+	g, _ := m["g"].(map[string]any)
+	if m["component"] != "strategy" || g["k"] != "v" || g["token"] != redactedValue {
+		t.Errorf("record %s", buf.String())
+	}
+}
+
+// secretValue is logged every way we can think of.
+type secretHolder struct{ Tok string }
+
+func (s secretHolder) String() string { return "holder(" + s.Tok + ")" }
+
+func TestLoggerNeverShowsToken(t *testing.T) {
+	capt := newCapture()
+	c, err := LoadConfig("", baseEnv(), WithLogger(slog.New(capt)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := c.NewLogger().With("session", "auth "+testToken)
+	log.Info("token is "+testToken,
+		"password", "hunter2-pass",
+		"access_token", "abc123",
+		"client_secret", "xyz789",
+		"Authorization", "Bearer b3ar3r",
+		"note", "contains "+testToken,
+		"err", errors.New("denied for "+testToken),
+		"holder", secretHolder{testToken},
+		"cfg", c,
+		slog.Group("nested", "deep", testToken, "tokenish", "zz"),
+	)
+	log.Warn(fmt.Sprintf("%v %+v %#v %s", c, c, c, c))
+	c.LogDiagnostics(context.Background(), log)
+
+	recs := capt.all()
+	if len(recs) < 2 {
+		t.Fatalf("records: %v", recs)
+	}
+	for _, r := range recs {
+		all := r.msg
+		for k, v := range r.attrs {
+			all += " " + k + "=" + v
+		}
+		for _, secret := range []string{testToken, "hunter2-pass", "abc123", "xyz789", "b3ar3r", escapeDSN(testToken, "")} {
+			if strings.Contains(all, secret) {
+				t.Errorf("record shows a secret %q: %s", secret, all)
+			}
+		}
+	}
+	first := recs[0]
+	for _, k := range []string{"password", "access_token", "client_secret", "Authorization", "nested.tokenish"} {
+		if first.attrs[k] != redactedValue {
+			t.Errorf("%s = %q, want redacted", k, first.attrs[k])
+		}
+	}
+	if first.attrs["note"] != "contains "+redactedValue || !strings.Contains(first.attrs["err"], redactedValue) {
+		t.Errorf("values not redacted in place: %v", first.attrs)
+	}
+}
+
+// The token never reaches String, errors or diagnostics either.
+func TestConfigTokenNeverPrinted(t *testing.T) {
+	env := baseEnv("E6DATA_PORT=bad", "E6DATA_PASSWROD=typo-secret", "E6DATA_STRATEGY_VALIDATION=false", "E6DATA_CA_FILE=/x")
+	c, err := LoadConfig("e6data://u:"+escapeDSN(testToken, "")+"@h?max-retry-attempts=99&catalog=%zz", env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	texts = append(texts, c.String(), c.Redacted(), c.GoString(), fmt.Sprintf("%v %+v %#v %s", c, c, c, c), c.LogValue().String(),
+		fmt.Sprintf("%v %+v %#v %s", *c, *c, *c, *c), fmt.Sprint([]*Config{c}), fmt.Sprintf("%v", struct{ C *Config }{c}))
+	for _, d := range c.Diagnostics() {
+		texts = append(texts, d.String(), d.Key, d.Value)
+	}
+	for _, s := range c.Settings() {
+		texts = append(texts, s.Value, s.Default)
+	}
+	_, err = LoadConfig("e6data://u:"+escapeDSN(testToken, "")+"@h:x", nil)
+	texts = append(texts, err.Error())
+	_, err = LoadConfig("", []string{"E6DATA_PASSWORD=" + testToken, "E6DATA_PORT=x"})
+	texts = append(texts, err.Error())
+	_, err = LoadConfig("", nil, WithSetting("E6DATA_PASSWORD", testToken), WithPort(0))
+	texts = append(texts, err.Error())
+	for _, s := range texts {
+		for _, secret := range []string{testToken, escapeDSN(testToken, ""), "typo-secret"} {
+			if strings.Contains(s, secret) {
+				t.Errorf("secret %q shown in %q", secret, s)
+			}
+		}
+	}
+}
+
+func TestLoggerRedactorRegistersRotatedTokens(t *testing.T) {
+	c, err := LoadConfig("", baseEnv("E6DATA_LOG_FORMAT=json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	log, red := c.newLogger(&buf, &buf)
+	red.add("rotated-token-2")
+	red.add("ab") // too short to replace inside text
+	log.Info("using rotated-token-2 now, ab")
+	if strings.Contains(buf.String(), "rotated-token-2") || !strings.Contains(buf.String(), "ab") {
+		t.Errorf("output %s", buf.String())
+	}
+}
+
+func TestLoggerGRPCAdapter(t *testing.T) {
+	for _, tc := range []struct {
+		level   string
+		want    string // messages that pass
+		verbose bool
+	}{
+		{"WARNING", "w wl wf e el ef f fl ff", false},
+		{"DEBUG", "i il if w wl wf e el ef f fl ff", true},
+		{"ERROR", "e el ef f fl ff", false},
+	} {
+		t.Run(tc.level, func(t *testing.T) {
+			capt := newCapture()
+			c, err := LoadConfig("", baseEnv("E6DATA_GRPC_LOG_LEVEL="+tc.level), WithLogger(slog.New(capt)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := newGRPCLogger(c.NewLogger())
+			var _ grpclog.LoggerV2 = g
+			g.Info("i")
+			g.Infoln("il")
+			g.Infof("%s", "if")
+			g.Warning("w")
+			g.Warningln("wl")
+			g.Warningf("%s", "wf")
+			g.Error("e")
+			g.Errorln("el")
+			g.Errorf("%s", "ef")
+			g.Fatal("f")
+			g.Fatalln("fl")
+			g.Fatalf("%s", "ff")
+			var msgs []string
+			for _, r := range capt.all() {
+				if r.attrs["component"] != "grpc" {
+					t.Errorf("component %q", r.attrs["component"])
+				}
+				msgs = append(msgs, r.msg)
+			}
+			if got := strings.Join(msgs, " "); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+			if g.V(2) != tc.verbose || !g.V(0) {
+				t.Errorf("V(2) = %v", g.V(2))
+			}
+			if last := capt.all()[len(capt.all())-1]; last.level != LevelCritical {
+				t.Errorf("Fatal level %v", last.level)
+			}
+		})
+	}
+}
+
+func TestLoggerInstallGRPCOnce(t *testing.T) {
+	var installed []grpclog.LoggerV2
+	inst := &grpcLogInstaller{set: func(l grpclog.LoggerV2) { installed = append(installed, l) }}
+	c, err := LoadConfig("", baseEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !inst.install(c) || inst.install(c) || len(installed) != 1 {
+		t.Errorf("install: %d installs", len(installed))
+	}
+}
