@@ -113,7 +113,7 @@ func TestCatalogListing(t *testing.T) {
 	if err != nil || strings.Join(t1.GetTables(), ",") != tables {
 		t.Fatalf("tables V1 %v %v", t1, err)
 	}
-	t2, err := h.c.GetTablesV2(h.ctx, &enginepb.GetTablesV2Request{SessionId: sid, Catalog: "sample", Schema: "main"})
+	t2, err := h.c.GetTablesV2(h.ctx, &enginepb.GetTablesV2Request{SessionId: sid, Catalog: "SAMPLE", Schema: "Main"})
 	if err != nil || strings.Join(t2.GetTables(), ",") != tables {
 		t.Fatalf("tables V2 %v %v", t2, err)
 	}

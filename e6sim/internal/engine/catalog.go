@@ -59,14 +59,15 @@ func (e *Engine) checkCatalog(ctx context.Context, catalog string) (string, erro
 	if catalog == "" {
 		return DefaultCatalog, nil
 	}
-	rows, err := e.text(ctx, "SELECT CAST(database_name AS VARCHAR) FROM duckdb_databases() WHERE NOT internal AND database_name = ?", catalog)
+	// Identifiers are case-insensitive in DuckDB; answer with its spelling.
+	rows, err := e.text(ctx, "SELECT CAST(database_name AS VARCHAR) FROM duckdb_databases() WHERE NOT internal AND lower(database_name) = lower(?)", catalog)
 	if err != nil {
 		return "", err
 	}
 	if len(rows) == 0 {
 		return "", status.Errorf(codes.NotFound, "catalog %q not found", truncate(catalog, 128))
 	}
-	return catalog, nil
+	return rows[0][0], nil
 }
 
 // GetSchemaNames lists the schemas of the default catalog.
@@ -115,7 +116,7 @@ func (e *Engine) tables(ctx context.Context, sessionID, catalog, schema string) 
 	if schema == "" {
 		schema = DefaultSchema
 	}
-	rows, err := e.text(ctx, "SELECT CAST(table_name AS VARCHAR) FROM information_schema.tables WHERE table_catalog = ? AND table_schema = ? ORDER BY 1", catalog, schema)
+	rows, err := e.text(ctx, "SELECT CAST(table_name AS VARCHAR) FROM information_schema.tables WHERE table_catalog = ? AND lower(table_schema) = lower(?) ORDER BY 1", catalog, schema)
 	if err != nil {
 		return nil, err
 	}

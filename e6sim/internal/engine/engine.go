@@ -349,12 +349,26 @@ func (e *Engine) removeQuery(user, queryID string) *query {
 func (e *Engine) addQuery(q *query) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if err := e.roomLocked(); err != nil {
+		return err
+	}
+	e.queries[q.id] = q
+	return nil
+}
+
+// roomForQuery reports RESOURCE_EXHAUSTED when MaxOpenQueries are open.
+func (e *Engine) roomForQuery() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.roomLocked()
+}
+
+func (e *Engine) roomLocked() error {
 	if e.closed {
 		return errClosed()
 	}
 	if len(e.queries) >= e.o.MaxOpenQueries {
 		return status.Errorf(codes.ResourceExhausted, "too many open queries on stack %q (limit %d): clear finished queries", e.o.Name, e.o.MaxOpenQueries)
 	}
-	e.queries[q.id] = q
 	return nil
 }

@@ -47,8 +47,8 @@ func (e *Engine) prepare(ctx context.Context, sessionID, catalog, schema, sql st
 	if err != nil {
 		return nil, err
 	}
-	if st := e.Stats(); st.OpenQueries >= e.o.MaxOpenQueries {
-		return nil, status.Errorf(codes.ResourceExhausted, "too many open queries on stack %q (limit %d): clear finished queries", e.o.Name, e.o.MaxOpenQueries)
+	if err := e.roomForQuery(); err != nil { // checked again when adding
+		return nil, err
 	}
 	info, err := e.validate(ctx, catalog, schema, s.timeZone(), sql)
 	if err != nil {
