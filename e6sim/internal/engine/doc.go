@@ -23,6 +23,13 @@
 // ChunkRows rows and converts them column by column into a wire.Chunk, so a
 // result of any size is never held in memory. The connection is released as
 // soon as the result is exhausted, fails, or is cancelled or cleared.
+// (duckdb-go's database/sql rows materialise the whole result before the
+// first row — measured: 100M rows, 4 GB and 18 s — so the engine drives
+// DuckDB's C API through duckdb-go's mapping package, with the bindings'
+// duckdb_pending_prepared_streaming and duckdb_fetch_chunk, and reads the
+// vectors' memory directly.) execute returns once the result is streaming:
+// at once for a pipeline that can stream, after the blocking operators for
+// an aggregate or a sort.
 // cancelQuery interrupts DuckDB mid-statement (the interrupt is re-asserted
 // until the running call returns); later batches fail with CANCELLED.
 // getResultMetadata reports rowCount -1 until every row has been produced

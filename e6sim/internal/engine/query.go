@@ -147,9 +147,7 @@ func (q *query) execute(ctx context.Context, db *DB, tz string, params []*engine
 	plan, err := q.start(params)
 	stop2()
 	stop1()
-	if err == nil && q.ctx.Err() != nil {
-		err = context.Cause(q.ctx)
-	}
+	err = interrupted(err, q.ctx, ctx)
 	if err != nil {
 		return q.failLocked(ctx, err)
 	}
@@ -311,10 +309,7 @@ func (q *query) fetch(ctx context.Context) ([]byte, error) {
 	}
 	stop2()
 	stop1()
-	if err == nil && q.ctx.Err() != nil {
-		err = context.Cause(q.ctx)
-	}
-	if err != nil {
+	if err = interrupted(err, q.ctx, ctx); err != nil {
 		return nil, q.failLocked(ctx, err)
 	}
 	if b.rows == 0 {
@@ -335,6 +330,21 @@ func (q *query) fetch(ctx context.Context) ([]byte, error) {
 		q.freeLocked(qDone)
 	}
 	return out, nil
+}
+
+// interrupted returns err, or when the query or the call ended during a
+// DuckDB call, the reason. Such an end may have interrupted the connection
+// even if the call itself succeeded, leaving DuckDB's interrupt flag set for
+// the rest of the result (and a batch produced for a call that is gone is
+// lost anyway), so the execution cannot go on.
+func interrupted(err error, queryCtx, callCtx context.Context) error {
+	if err != nil {
+		return err
+	}
+	if queryCtx.Err() != nil {
+		return context.Cause(queryCtx)
+	}
+	return callCtx.Err()
 }
 
 // failLocked records why the execution ended and frees its resources. A
