@@ -108,7 +108,7 @@ var settingSpecs = []*settingSpec{
 		desc: "name the server certificate is checked against (default: the host)", ptr: func(c *Config) any { return &c.ServerName }},
 	{field: "InsecureSkipVerify", env: "E6DATA_INSECURE_SKIP_VERIFY", dsn: "insecure-skip-verify", kind: kindBool, option: "WithInsecureSkipVerify",
 		desc: "skip server certificate verification (tests only; logged at WARN)", ptr: func(c *Config) any { return &c.InsecureSkipVerify }},
-	{field: "TLSConfig", kind: kindCode, option: "WithTLSConfig", desc: "complete *tls.Config, used instead of the TLS settings above",
+	{field: "TLSConfig", kind: kindCode, option: "WithTLSConfig", desc: "complete `*tls.Config`, used instead of the TLS settings above",
 		show: func(c *Config) string { return setOrEmpty(c.TLSConfig != nil) }},
 	{field: "AutoResume", env: "E6DATA_AUTO_RESUME", dsn: "auto-resume", kind: kindBool, option: "WithAutoResume",
 		desc: "resume a suspended cluster", ptr: func(c *Config) any { return &c.AutoResume }},
@@ -150,7 +150,7 @@ var settingSpecs = []*settingSpec{
 		option: "WithSetting", desc: "log record format", ptr: func(c *Config) any { return &c.LogFormat }},
 	{field: "LogOutput", env: "E6DATA_LOG_OUTPUT", dsn: "log-output", kind: kindEnum, enum: []string{"stderr", "stdout"},
 		option: "WithSetting", desc: "log destination", ptr: func(c *Config) any { return &c.LogOutput }},
-	{field: "Logger", kind: kindCode, option: "WithLogger", desc: "*slog.Logger receiving the records instead of format/output",
+	{field: "Logger", kind: kindCode, option: "WithLogger", desc: "`*slog.Logger` receiving the records instead of format/output",
 		show: func(c *Config) string { return setOrEmpty(c.Logger != nil) }},
 	{field: "StrategyCacheSize", env: "E6DATA_STRATEGY_CACHE_SIZE", dsn: "strategy-cache-size", kind: kindInt, min: 1, max: maxIntSetting,
 		option: "WithSetting", desc: "strategies remembered per cluster", ptr: func(c *Config) any { return &c.StrategyCacheSize }},
@@ -176,7 +176,7 @@ var settingSpecs = []*settingSpec{
 		desc: "batches requested ahead while scanning (0 = off)", ptr: func(c *Config) any { return &c.PrefetchDepth }},
 	{field: "QueryTimeout", env: "E6DATA_QUERY_TIMEOUT", dsn: "query-timeout", kind: kindSeconds, min: 0, max: maxDuration, option: "WithQueryTimeout",
 		desc: "default per-query timeout (0 = none)", ptr: func(c *Config) any { return &c.QueryTimeout }},
-	{field: "DialOptions", kind: kindCode, option: "WithDialOptions", desc: "extra grpc.DialOptions, appended last",
+	{field: "DialOptions", kind: kindCode, option: "WithDialOptions", desc: "extra `grpc.DialOption`s, appended last",
 		show: func(c *Config) string {
 			if len(c.DialOptions) == 0 {
 				return ""
@@ -476,7 +476,7 @@ func (s *settingSpec) rangeText() string {
 			}
 			vals = append(vals, e)
 		}
-		return strings.Join(vals, " | ")
+		return strings.Join(vals, ", ")
 	case kindHost:
 		return "host name or IP"
 	}
