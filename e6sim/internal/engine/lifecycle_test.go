@@ -353,7 +353,7 @@ func TestClearIsIdempotent(t *testing.T) {
 
 func TestReclaimIdleQueries(t *testing.T) {
 	db := testDB(t)
-	h := serve(t, db, Options{QueryIdleTimeout: 100 * time.Millisecond})
+	h := serve(t, db, Options{QueryIdleTimeout: 500 * time.Millisecond})
 	sid := h.auth(t)
 	streaming := h.prepare(t, sid, "SELECT * FROM numbers")
 	h.execute(t, sid, streaming)
@@ -377,12 +377,12 @@ func TestReclaimIdleQueries(t *testing.T) {
 }
 
 func TestActiveQueryIsNotReclaimed(t *testing.T) {
-	h := serve(t, testDB(t), Options{QueryIdleTimeout: 150 * time.Millisecond})
+	h := serve(t, testDB(t), Options{QueryIdleTimeout: 500 * time.Millisecond})
 	sid := h.auth(t)
 	qid := h.prepare(t, sid, "SELECT * FROM range(1000000000)")
 	h.execute(t, sid, qid)
 	// Keep fetching for longer than the idle timeout: each call touches it.
-	deadline := time.Now().Add(400 * time.Millisecond)
+	deadline := time.Now().Add(1200 * time.Millisecond)
 	for time.Now().Before(deadline) {
 		if c := h.batch(t, sid, qid); c == nil {
 			t.Fatal("ended early")
@@ -395,7 +395,7 @@ func TestActiveQueryIsNotReclaimed(t *testing.T) {
 }
 
 func TestSessionExpiry(t *testing.T) {
-	h := serve(t, testDB(t), Options{SessionTTL: 150 * time.Millisecond})
+	h := serve(t, testDB(t), Options{SessionTTL: 700 * time.Millisecond})
 	sid := h.auth(t)
 	qid := h.prepare(t, sid, "SELECT * FROM numbers")
 	h.execute(t, sid, qid)
