@@ -61,14 +61,14 @@ func splitDSN(dsn string) (*dsnParts, error) {
 		authority, path = rest[:i], rest[i:]
 	}
 	p := &dsnParts{}
-	at := strings.LastIndexByte(authority, '@')
-	if at < 0 {
-		firstKey, _, _ := strings.Cut(query, "=")
-		if strings.Contains(path, "@") || strings.Contains(firstKey, "@") {
-			// Most likely a token with a raw '/', '?' or '#': do not echo it.
-			return nil, dsnErr("userinfo", "", "a percent-encoded user and token: '/' as %2F, '?' as %3F, '#' as %23")
-		}
-	} else {
+	firstKey, _, _ := strings.Cut(query, "=")
+	firstKey, _, _ = strings.Cut(firstKey, "&")
+	if strings.Contains(path, "@") || strings.Contains(firstKey, "@") {
+		// An '@' after the host: most likely a token with a raw '/' or '?'
+		// that cut the URL short. Echo nothing of it.
+		return nil, dsnErr("userinfo", "", "a percent-encoded user and token ('/' as %2F, '?' as %3F, '#' as %23) and no raw '@' in the database or query keys")
+	}
+	if at := strings.LastIndexByte(authority, '@'); at >= 0 {
 		userinfo := authority[:at]
 		authority = authority[at+1:]
 		rawUser, rawToken, _ := strings.Cut(userinfo, ":")

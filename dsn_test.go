@@ -51,6 +51,7 @@ func TestDSNParse(t *testing.T) {
 		{"e6data://u:t@h?ca-file=/etc/ssl/ca.pem&secure=1", func(c *Config) bool { return c.CAFile == "/etc/ssl/ca.pem" }},
 		{"e6data://u:t@h?&&catalog=x&", func(c *Config) bool { return c.Catalog == "x" }},
 		{"e6data://u:t@h:", func(c *Config) bool { return c.Port == 80 }},
+		{"e6data://u:t@h?catalog=a@b", func(c *Config) bool { return c.Catalog == "a@b" }},
 	} {
 		c, err := ParseDSN(tc.dsn)
 		if err != nil {
@@ -86,6 +87,9 @@ func TestDSNParseErrors(t *testing.T) {
 		{"e6data://u:Qx9#Zv7@h", "fragment"},
 		{"e6data://u:Qx9/Zv7@h/db", "userinfo"},
 		{"e6data://u:Qx9?Zv7@h/db", "userinfo"},
+		{"e6data://me@x.com:Qx9/Zv7@h/db", "userinfo"},
+		{"e6data://me@x.com:Qx9?Zv7@h", "userinfo"},
+		{"e6data://u:t@h/d@b", "userinfo"},
 		{"e6data://u:Qx9Zv7@h:Qx9Zv7", "port"},
 		{"e6data://u:t@h?profile=turbo", "profile"},
 	} {
