@@ -192,37 +192,50 @@ func setOrEmpty(b bool) string {
 	return ""
 }
 
-// Indexes over settingSpecs, built once (read-only after package init).
+// Lookups over settingSpecs: computed from the static table when the
+// package is loaded, without side effects, and never written afterwards.
 var (
-	settingByField = map[string]*settingSpec{}
-	settingByEnv   = map[string]*settingSpec{} // includes synonyms
-	settingByDSN   = map[string]*settingSpec{} // query keys and synonyms
-	settingByName  = map[string]*settingSpec{} // lower-cased field, env and DSN names
-)
-
-func init() {
-	for _, s := range settingSpecs {
-		settingByField[s.field] = s
-		settingByName[strings.ToLower(s.field)] = s
+	settingByField = indexSettings(func(s *settingSpec) []string { return []string{s.field} })
+	// settingByEnv includes the synonyms.
+	settingByEnv = indexSettings(func(s *settingSpec) []string {
+		if s.env == "" {
+			return nil
+		}
+		return append([]string{s.env}, s.envAlt...)
+	})
+	// settingByDSN has the query keys and their synonyms.
+	settingByDSN = indexSettings(func(s *settingSpec) []string {
+		var keys []string
+		if s.dsn != "" && !s.urlPart() {
+			keys = append(keys, s.dsn)
+		}
+		return append(keys, s.dsnAlt...)
+	})
+	// settingByName has every name, lower-cased: field, variables, DSN keys
+	// and URL parts.
+	settingByName = indexSettings(func(s *settingSpec) []string {
+		names := []string{strings.ToLower(s.field)}
 		if s.env != "" {
-			settingByEnv[s.env] = s
-			settingByName[strings.ToLower(s.env)] = s
+			names = append(names, strings.ToLower(s.env))
 		}
 		for _, e := range s.envAlt {
-			settingByEnv[e] = s
-			settingByName[strings.ToLower(e)] = s
+			names = append(names, strings.ToLower(e))
 		}
 		if s.dsn != "" {
-			settingByName[s.dsn] = s
-			if !s.urlPart() {
-				settingByDSN[s.dsn] = s
-			}
+			names = append(names, s.dsn)
 		}
-		for _, d := range s.dsnAlt {
-			settingByDSN[d] = s
-			settingByName[d] = s
+		return append(names, s.dsnAlt...)
+	})
+)
+
+func indexSettings(names func(*settingSpec) []string) map[string]*settingSpec {
+	m := map[string]*settingSpec{}
+	for _, s := range settingSpecs {
+		for _, n := range names(s) {
+			m[n] = s
 		}
 	}
+	return m
 }
 
 func lookupSetting(name string) *settingSpec {
