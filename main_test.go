@@ -1,12 +1,35 @@
 package e6data
 
 import (
+	"context"
+	"fmt"
+	"os"
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/e6go/e6data/e6sim"
 )
+
+// sharedDB is one DuckDB database (with the sample dataset) that every
+// simulator of this package's tests uses, so each test starts in milliseconds.
+var sharedDB *e6sim.DB
 
 // TestMain fails the package's tests if any goroutine is left running.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	db, err := e6sim.OpenDB(context.Background(), "")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "open simulator database:", err)
+		os.Exit(1)
+	}
+	sharedDB = db
+	code := m.Run()
+	db.Close()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }

@@ -1,0 +1,390 @@
+package e6data
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"github.com/e6go/e6data/internal/bluegreen"
+	"github.com/e6go/e6data/internal/enginepb"
+	"github.com/e6go/e6data/internal/resume"
+	"github.com/e6go/e6data/internal/rpc"
+)
+
+// DriverName is the name the driver is registered under with database/sql.
+const DriverName = "e6data"
+
+func init() { sql.Register(DriverName, &Driver{}) }
+
+// Driver is the database/sql driver. sql.Open("e6data", dsn) uses it; it
+// reads the environment (E6DATA_*) and then the DSN, which wins.
+type Driver struct{}
+
+// Open opens one connection with its own Connector, closed with the
+// connection. Prefer sql.Open, which shares one Connector per *sql.DB.
+func (d *Driver) Open(dsn string) (driver.Conn, error) {
+	c, err := d.OpenConnector(dsn)
+	if err != nil {
+		return nil, err
+	}
+	ctr := c.(*Connector)
+	cn, err := ctr.Connect(context.Background())
+	if err != nil {
+		ctr.Close()
+		return nil, err
+	}
+	cn.(*conn).ownsConnector = true
+	return cn, nil
+}
+
+// OpenConnector parses dsn on top of the environment and returns a Connector.
+func (d *Driver) OpenConnector(dsn string) (driver.Connector, error) {
+	cfg, err := LoadConfig(dsn, os.Environ())
+	if err != nil {
+		return nil, err
+	}
+	return newConnector(cfg)
+}
+
+// Connector holds everything the connections to one cluster share: the
+// configuration, one gRPC client connection (HTTP/2 multiplexes every
+// session over it), the cluster's strategy state and the logger. It is safe
+// for concurrent use. Close it (sql.DB.Close does) to release it.
+type Connector struct {
+	cfg      *Config
+	log      *slog.Logger
+	stratLog *slog.Logger
+	target   string
+	cc       *grpc.ClientConn
+	rpc      *rpc.Client
+	state    *bluegreen.State
+
+	queries sync.Map // queryID -> queryRef, for Status/Cancel by ID
+
+	resumeMu sync.Mutex
+	resumer  *resume.Resumer
+
+	stop      chan struct{}
+	closeOnce sync.Once
+	closed    atomic.Bool
+	bg        sync.WaitGroup
+}
+
+// queryRef is what a query-scoped call needs to reach a query.
+type queryRef struct {
+	engineIP string
+	strategy string
+}
+
+// NewConnector returns a Connector for cfg with opts applied on top. A nil
+// cfg means ConfigFromEnv. Invalid settings are reported here, not at the
+// first query.
+func NewConnector(cfg *Config, opts ...Option) (*Connector, error) {
+	if cfg == nil {
+		c, err := ConfigFromEnv(opts...)
+		if err != nil {
+			return nil, err
+		}
+		return newConnector(c)
+	}
+	c := cfg.Clone()
+	for _, o := range opts {
+		if err := o(c); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return newConnector(c)
+}
+
+func newConnector(cfg *Config) (*Connector, error) {
+	log := cfg.NewLogger()
+	target := net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))
+	c := &Connector{
+		cfg:      cfg,
+		log:      log.With("component", "connector", "cluster", clusterLabel(cfg, target)),
+		stratLog: log.With("component", "strategy", "cluster", clusterLabel(cfg, target)),
+		target:   target,
+		stop:     make(chan struct{}),
+	}
+	for _, d := range cfg.Diagnostics() {
+		c.log.Log(context.Background(), d.Level, d.Message, "key", d.Key, "value", d.Value)
+	}
+	if cfg.InsecureSkipVerify && cfg.Secure {
+		c.log.Warn("TLS certificate verification is DISABLED (insecure-skip-verify): the connection can be intercepted; never use this in production")
+	}
+	dialOpts, err := cfg.GRPCDialOptions()
+	if err != nil {
+		return nil, err
+	}
+	cc, err := grpc.NewClient(target, dialOpts...)
+	if err != nil {
+		return nil, &Error{Op: "connect", sentinel: ErrConfig, cause: err, Message: fmt.Sprintf("cannot use target %q", target)}
+	}
+	c.cc = cc
+	c.state = bluegreen.New(bluegreen.Options{
+		CacheTimeout: cfg.StrategyCacheTimeout,
+		PinLimit:     cfg.QueryMappingCacheSize,
+		PinTTL:       cfg.CacheTTL,
+		OnEvent:      c.logEvent,
+	})
+	c.rpc = rpc.NewClient(cc, cfg.ClusterName, observer{c})
+	c.bg.Add(1)
+	go c.sweepLoop()
+	return c, nil
+}
+
+func clusterLabel(cfg *Config, target string) string {
+	if cfg.ClusterName != "" {
+		return target + "/" + cfg.ClusterName
+	}
+	return target
+}
+
+// Config returns a copy of the connector's configuration.
+func (c *Connector) Config() *Config { return c.cfg.Clone() }
+
+// Driver returns the e6data driver.
+func (c *Connector) Driver() driver.Driver { return &Driver{} }
+
+// Connect opens a session: one driver.Conn is one e6data session. It is
+// bounded by the connection timeout as well as ctx.
+func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
+	if c.closed.Load() {
+		return nil, &Error{Op: "connect", sentinel: ErrConnClosed}
+	}
+	if c.cfg.ConnectionTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.cfg.ConnectionTimeout)
+		defer cancel()
+	}
+	cn := &conn{ctr: c, created: time.Now()}
+	if err := cn.withRecovery(ctx, "connect", "", false, func(ctx context.Context) error {
+		return cn.authenticate(ctx)
+	}); err != nil {
+		return nil, err
+	}
+	return cn, nil
+}
+
+// Close releases the gRPC connection and background work. Connections still
+// open fail from then on. It is idempotent.
+func (c *Connector) Close() error {
+	var err error
+	c.closeOnce.Do(func() {
+		c.closed.Store(true)
+		close(c.stop)
+		c.bg.Wait()
+		err = c.cc.Close()
+	})
+	return err
+}
+
+// OpenDB returns a *sql.DB on a new Connector with the pool settings of the
+// configuration applied (max open, idle and lifetime limits) and the
+// configured minimum of connections kept warm.
+func OpenDB(cfg *Config, opts ...Option) (*sql.DB, error) {
+	c, err := NewConnector(cfg, opts...)
+	if err != nil {
+		return nil, err
+	}
+	db := sql.OpenDB(c)
+	c.ConfigurePool(db)
+	return db, nil
+}
+
+// ConfigurePool applies the pool settings of the configuration to db, which
+// must have been opened on c, and starts keeping MinConnections sessions
+// warm until c is closed.
+func (c *Connector) ConfigurePool(db *sql.DB) {
+	cfg := c.cfg
+	db.SetMaxOpenConns(cfg.MaxConnections)
+	db.SetMaxIdleConns(max(cfg.MinConnections, 2, min(cfg.MaxConnections, 4)))
+	db.SetConnMaxIdleTime(cfg.IdleTimeout)
+	db.SetConnMaxLifetime(cfg.MaxLifetime)
+	if cfg.MinConnections > 0 {
+		c.bg.Add(1)
+		go c.keepWarm(db, cfg.MinConnections)
+	}
+}
+
+// keepWarm makes sure at least n sessions exist in db's pool, now and again
+// each time half the idle timeout has passed.
+func (c *Connector) keepWarm(db *sql.DB, n int) {
+	defer c.bg.Done()
+	every := c.cfg.IdleTimeout / 2
+	if every <= 0 {
+		every = time.Minute
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() {
+			select {
+			case <-c.stop:
+			case <-ctx.Done():
+			}
+			cancel()
+		}()
+		conns := make([]*sql.Conn, 0, n)
+		for i := 0; i < n; i++ {
+			sc, err := db.Conn(ctx)
+			if err != nil {
+				if ctx.Err() == nil && !errors.Is(err, sql.ErrConnDone) {
+					c.log.Debug("could not keep a connection warm", "error", err)
+				}
+				break
+			}
+			conns = append(conns, sc)
+		}
+		for _, sc := range conns {
+			sc.Close()
+		}
+		cancel()
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (c *Connector) sweepLoop() {
+	defer c.bg.Done()
+	every := c.cfg.CacheCleanupInterval
+	if every <= 0 {
+		every = 5 * time.Minute
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+			if n := c.state.Sweep(); n > 0 {
+				c.stratLog.Info("dropped stale query pins", "count", n)
+			}
+		}
+	}
+}
+
+// background runs f on a goroutine that Close waits for, with a context
+// detached from the caller's and bounded by timeout.
+func (c *Connector) background(timeout time.Duration, f func(ctx context.Context)) {
+	if c.closed.Load() {
+		return
+	}
+	c.bg.Add(1)
+	go func() {
+		defer c.bg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		f(ctx)
+	}()
+}
+
+func (c *Connector) token(ctx context.Context) (string, error) {
+	if c.cfg.TokenProvider != nil {
+		t, err := c.cfg.TokenProvider(ctx)
+		if err != nil {
+			return "", &Error{Op: "authenticate", sentinel: ErrAuth, Message: "token provider failed", cause: err}
+		}
+		return t, nil
+	}
+	return c.cfg.Token, nil
+}
+
+func (c *Connector) logEvent(e bluegreen.Event) {
+	c.stratLog.Info("strategy "+e.Type, "transition_type", e.Type, "strategy", e.To, "from", e.From, "query_id", e.QueryID)
+}
+
+// observer feeds what the call path sees into the strategy state.
+type observer struct{ c *Connector }
+
+func (o observer) Announced(call rpc.Call, s string) {
+	o.c.state.Announce(call.Strategy, s, "")
+}
+
+func (o observer) Finished(call rpc.Call, kind rpc.Kind) {
+	if kind == rpc.KindNone && call.Strategy != "" {
+		o.c.state.Confirm(call.Strategy, "")
+	}
+}
+
+// clusterAPI is the ClusterService through the one call path.
+type clusterAPI struct{ c *Connector }
+
+// strategy for ClusterService calls: they carry the header too, though
+// the service is not routed per stack.
+func (a clusterAPI) strategy() string {
+	st, _ := a.c.state.ForNewWork()
+	return st
+}
+
+func (a clusterAPI) creds(ctx context.Context) (string, string, error) {
+	t, err := a.c.token(ctx)
+	return a.c.cfg.User, t, err
+}
+
+func (a clusterAPI) Status(ctx context.Context) (string, error) {
+	u, t, err := a.creds(ctx)
+	if err != nil {
+		return "", err
+	}
+	var resp enginepb.ClusterStatusResponse
+	err = a.c.rpc.Invoke(ctx, rpc.Call{Method: enginepb.ClusterService_Status_FullMethodName, Strategy: a.strategy()},
+		&enginepb.ClusterStatusRequest{User: u, Password: t}, &resp)
+	return strings.ToLower(resp.GetStatus()), err
+}
+
+func (a clusterAPI) Resume(ctx context.Context) (string, error) {
+	u, t, err := a.creds(ctx)
+	if err != nil {
+		return "", err
+	}
+	var resp enginepb.ResumeResponse
+	err = a.c.rpc.Invoke(ctx, rpc.Call{Method: enginepb.ClusterService_Resume_FullMethodName, Strategy: a.strategy()},
+		&enginepb.ResumeRequest{User: u, Password: t}, &resp)
+	return strings.ToLower(resp.GetStatus()), err
+}
+
+// resume brings a suspended cluster back (rule 8), once per cluster at a
+// time. The strategy stays what it was: a resume is not a deployment.
+func (c *Connector) resume(ctx context.Context) error {
+	c.resumeMu.Lock()
+	if c.resumer == nil {
+		c.resumer = &resume.Resumer{
+			API:          clusterAPI{c: c},
+			PollInterval: c.cfg.ResumePollInterval,
+			Timeout:      c.cfg.AutoResumeTimeout,
+			OnResumed: func(took time.Duration, called bool) {
+				c.state.Count("resumes", 1)
+				st := c.state.Active()
+				c.state.Record(bluegreen.Event{Type: bluegreen.Resumed, To: st})
+				c.log.Info("cluster resumed", "took", took.Round(time.Millisecond), "resume_called", called, "strategy", st, "transition_type", bluegreen.Resumed)
+			},
+		}
+	}
+	r := c.resumer
+	c.resumeMu.Unlock()
+	if err := r.Resume(ctx); err != nil {
+		return &Error{Op: "resume", sentinel: ErrClusterUnavailable, cause: err, Message: err.Error()}
+	}
+	return nil
+}

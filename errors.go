@@ -1,0 +1,144 @@
+package e6data
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/e6go/e6data/internal/rpc"
+)
+
+// Sentinel errors, for errors.Is. Every error the connector returns wraps
+// one of them where one applies, and unwraps to its cause.
+var (
+	// ErrAuth: the cluster rejected the user or token.
+	ErrAuth = errors.New("e6data: authentication failed")
+	// ErrStrategyMismatch: a call reached a stack that is not live (HTTP 456)
+	// and could not be recovered.
+	ErrStrategyMismatch = errors.New("e6data: request sent to a stack that is not live (456)")
+	// ErrClusterUnavailable: the cluster is suspended or not ready (HTTP 503)
+	// and could not be resumed in time.
+	ErrClusterUnavailable = errors.New("e6data: cluster unavailable")
+	// ErrSessionExpired: the server no longer knows the session ("Access
+	// denied") and re-authentication did not help.
+	ErrSessionExpired = errors.New("e6data: session invalid or expired")
+	// ErrQueryInterrupted: a deployment or failure ended a query after it had
+	// delivered rows; re-running it would duplicate them, so it is not re-run.
+	ErrQueryInterrupted = errors.New("e6data: query interrupted")
+	// ErrQueryCancelled: the query was cancelled (by the caller's context or
+	// by a cancel on the server).
+	ErrQueryCancelled = errors.New("e6data: query cancelled")
+	// ErrQueryFailed: the server rejected or failed the statement (bad SQL,
+	// unknown table, runtime error).
+	ErrQueryFailed = errors.New("e6data: query failed")
+	// ErrProtocol: the server sent something the connector cannot read.
+	ErrProtocol = errors.New("e6data: malformed server response")
+	// ErrRetriesExhausted: a recoverable failure kept happening until the
+	// attempts allowed by MaxRetryAttempts were used up.
+	ErrRetriesExhausted = errors.New("e6data: retries exhausted")
+	// ErrConnClosed: the connection or connector was closed.
+	ErrConnClosed = errors.New("e6data: connection closed")
+)
+
+// Error is the detailed form of a failed operation, for errors.As. It
+// matches its sentinel with errors.Is and unwraps to the underlying cause
+// (a gRPC status error, a context error, a decode error).
+type Error struct {
+	Op        string     // what the connector was doing ("prepare", "fetch", ...)
+	Code      codes.Code // gRPC status code of the server's answer, when there was one
+	QueryID   string     // the query, when one was involved
+	Strategy  string     // the stack the failing call went to
+	Message   string     // the server's message
+	Retryable bool       // whether running the same work again may succeed
+	Rows      int64      // rows already delivered to the application (interrupted queries)
+	Attempts  int        // attempts made, when retries were involved
+
+	sentinel error
+	cause    error
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("e6data: ")
+	b.WriteString(e.Op)
+	if e.sentinel != nil {
+		b.WriteString(": ")
+		b.WriteString(strings.TrimPrefix(e.sentinel.Error(), "e6data: "))
+	}
+	if e.QueryID != "" {
+		fmt.Fprintf(&b, " (query %s)", e.QueryID)
+	}
+	if errors.Is(e.sentinel, ErrQueryInterrupted) {
+		fmt.Fprintf(&b, " after %d rows", e.Rows)
+	}
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, " after %d attempts", e.Attempts)
+	}
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	} else if e.cause != nil && e.sentinel == nil {
+		b.WriteString(": ")
+		b.WriteString(e.cause.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns the sentinel and the cause, so errors.Is matches both.
+func (e *Error) Unwrap() []error {
+	out := make([]error, 0, 2)
+	if e.sentinel != nil {
+		out = append(out, e.sentinel)
+	}
+	if e.cause != nil {
+		out = append(out, e.cause)
+	}
+	return out
+}
+
+// SafeToRetry reports whether err is a failure after which the application
+// may run the same work again without risking a duplicate effect.
+func SafeToRetry(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Retryable
+}
+
+// newError turns a failed call into an *Error with the right sentinel.
+func newError(op, queryID string, err error) *Error {
+	if err == nil {
+		return nil
+	}
+	var already *Error
+	if errors.As(err, &already) {
+		return already
+	}
+	e := &Error{Op: op, QueryID: queryID, cause: err}
+	var re *rpc.Error
+	if errors.As(err, &re) {
+		e.Code, e.Message, e.Strategy = re.Code, re.Message, re.Strategy
+	}
+	switch rpc.Classify(err) {
+	case rpc.KindWrongStrategy:
+		e.sentinel, e.Retryable = ErrStrategyMismatch, true
+	case rpc.KindClusterUnavailable:
+		e.sentinel, e.Retryable = ErrClusterUnavailable, true
+	case rpc.KindAccessDenied:
+		e.sentinel, e.Retryable = ErrSessionExpired, true
+	case rpc.KindUnauthenticated:
+		e.sentinel = ErrAuth
+	case rpc.KindCanceled, rpc.KindDeadline:
+		e.sentinel = ErrQueryCancelled
+		if re == nil {
+			e.Message = err.Error()
+		}
+	case rpc.KindTransient:
+		e.Retryable = true
+	case rpc.KindInvalid, rpc.KindNotFound, rpc.KindResourceExhausted, rpc.KindUnimplemented, rpc.KindOther:
+		if re != nil {
+			e.sentinel = ErrQueryFailed
+		}
+	}
+	return e
+}

@@ -1,0 +1,85 @@
+package e6data
+
+import (
+	"context"
+	"database/sql"
+	"log/slog"
+	"net"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/e6go/e6data/e6sim"
+)
+
+// signals runs f once per way the simulator can signal 456/503: as HTTP/2
+// statuses (like the real gateway) and as gRPC statuses.
+func signals(t *testing.T, f func(t *testing.T, sig e6sim.Signal)) {
+	for _, sig := range []e6sim.Signal{e6sim.SignalHTTP, e6sim.SignalGRPC} {
+		t.Run(sig.String(), func(t *testing.T) { f(t, sig) })
+	}
+}
+
+// startSim starts an in-process simulator on a free loopback port.
+func startSim(t testing.TB, cfg e6sim.Config) *e6sim.Server {
+	t.Helper()
+	if cfg.DB == nil {
+		cfg.DB = sharedDB
+	}
+	srv, err := e6sim.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv
+}
+
+// testConfig is a connector configuration for srv with no environment.
+func testConfig(t testing.TB, srv *e6sim.Server, opts ...Option) *Config {
+	t.Helper()
+	host, port, err := net.SplitHostPort(srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := strconv.Atoi(port)
+	base := []Option{WithHost(host), WithPort(p), WithCredentials("alice@example.com", "s3cr3t-t0ken"),
+		WithCatalog("sample"), WithDatabase("main"), WithRetry(5, 100*time.Millisecond),
+		WithLogger(slog.New(slog.DiscardHandler))}
+	cfg, err := LoadConfig("", nil, append(base, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// openDB opens a *sql.DB on srv, closed when the test ends.
+func openDB(t testing.TB, srv *e6sim.Server, opts ...Option) (*sql.DB, *Connector) {
+	t.Helper()
+	ctr, err := NewConnector(testConfig(t, srv, opts...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(ctr)
+	t.Cleanup(func() { db.Close() })
+	return db, ctr
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t testing.TB, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", within, what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func openQueries(srv *e6sim.Server) int {
+	n := 0
+	for _, s := range srv.Stats().Stacks {
+		n += s.OpenQueries
+	}
+	return n
+}

@@ -1,0 +1,346 @@
+package e6data
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/e6go/e6data/internal/enginepb"
+	"github.com/e6go/e6data/internal/rpc"
+	"github.com/e6go/e6data/internal/wire"
+)
+
+// Conn is the e6data side of a pooled connection, for what database/sql has
+// no words for. Reach it with Raw:
+//
+//	err := e6data.Raw(ctx, db, func(c e6data.Conn) error {
+//		plan, err := c.Explain(ctx, "SELECT * FROM orders")
+//		...
+//	})
+type Conn interface {
+	// LastQueryID is the ID of the last query this connection prepared.
+	LastQueryID() string
+	// Strategy is the stack (blue or green) the connection's session is on.
+	Strategy() string
+	// Status asks the server about a query of this connector.
+	Status(ctx context.Context, queryID string) (QueryStatus, error)
+	// Cancel cancels a running query of this connector by ID.
+	Cancel(ctx context.Context, queryID string) error
+	// Explain returns the plan of query without running it.
+	Explain(ctx context.Context, query string, args ...any) (string, error)
+	// ExplainAnalyze runs query to the end (discarding its rows) and returns
+	// the executed plan with its timings.
+	ExplainAnalyze(ctx context.Context, query string, args ...any) (*Analysis, error)
+	// DryRun asks the server to check query without running it.
+	DryRun(ctx context.Context, query string) (string, error)
+	// Catalogs lists the catalogs.
+	Catalogs(ctx context.Context) ([]Catalog, error)
+	// Schemas lists the databases (schemas) of a catalog ("" = the configured one).
+	Schemas(ctx context.Context, catalog string) ([]string, error)
+	// Tables lists the tables of a schema.
+	Tables(ctx context.Context, catalog, schema string) ([]string, error)
+	// Columns lists the columns of a table with their e6data type names.
+	Columns(ctx context.Context, catalog, schema, table string) ([]ColumnInfo, error)
+}
+
+// QueryStatus is what the server says about a query.
+type QueryStatus struct {
+	Running  bool  // the server's status flag: the query is alive and has not failed
+	RowCount int64 // rows produced so far
+}
+
+// Analysis is the result of ExplainAnalyze.
+type Analysis struct {
+	Plan         string        // the server's explain-analyze text
+	Cached       bool          // the result came from the server's cache
+	ParsingTime  time.Duration // time spent parsing (from the server's parsingTime, ms)
+	QueueingTime time.Duration // time spent queued (from queueingTime, ms)
+	// TotalTime is the total execution time when the plan text states one
+	// (e.g. "Total Time: 0.0123s"); zero otherwise.
+	TotalTime time.Duration
+}
+
+// Catalog is one catalog of the cluster.
+type Catalog struct {
+	Name      string
+	IsDefault bool
+}
+
+// ColumnInfo is one column of a table.
+type ColumnInfo struct {
+	Name string
+	Type string // e6data type name, e.g. LONG, STRING, DECIMAL128
+}
+
+// Raw runs f with the e6data connection behind one pooled connection of db.
+func Raw(ctx context.Context, db *sql.DB, f func(Conn) error) error {
+	sc, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer sc.Close()
+	return RawConn(sc, f)
+}
+
+// RawConn runs f with the e6data connection behind sc.
+func RawConn(sc *sql.Conn, f func(Conn) error) error {
+	return sc.Raw(func(dc any) error {
+		cn, ok := dc.(*conn)
+		if !ok {
+			return fmt.Errorf("e6data: %T is not an e6data connection", dc)
+		}
+		return f(cn)
+	})
+}
+
+func (cn *conn) LastQueryID() string { return cn.lastQueryID }
+func (cn *conn) Strategy() string    { return cn.strategy }
+
+// session runs f with a valid session, recovering as queries do.
+func (cn *conn) session(ctx context.Context, op string, f func(ctx context.Context) error) error {
+	return cn.withRecovery(ctx, op, "", true, func(ctx context.Context) error {
+		if err := cn.ensureSession(ctx); err != nil {
+			return err
+		}
+		if err := f(ctx); err != nil {
+			return failedBefore(err)
+		}
+		return nil
+	})
+}
+
+// ref finds where a query runs: this connector's record, else its pin,
+// else the connection's own stack.
+func (cn *conn) ref(queryID string) *query {
+	q := &query{id: queryID, strategy: cn.strategy, sid: cn.sid}
+	if v, ok := cn.ctr.queries.Load(queryID); ok {
+		r := v.(queryRef)
+		q.engineIP, q.strategy = r.engineIP, r.strategy
+	} else if st, ok := cn.ctr.state.PinOf(queryID); ok {
+		q.strategy = st
+	}
+	return q
+}
+
+func (cn *conn) Status(ctx context.Context, queryID string) (QueryStatus, error) {
+	var resp enginepb.StatusResponse
+	err := cn.session(ctx, "status", func(ctx context.Context) error {
+		q := cn.ref(queryID)
+		return cn.call(ctx, q, enginepb.QueryEngineService_Status_FullMethodName,
+			&enginepb.StatusRequest{EngineIP: q.engineIP, SessionId: cn.sid, QueryId: q.id}, &resp)
+	})
+	if err != nil {
+		return QueryStatus{}, retag(err, queryID)
+	}
+	return QueryStatus{Running: resp.GetStatus(), RowCount: resp.GetRowCount()}, nil
+}
+
+func (cn *conn) Cancel(ctx context.Context, queryID string) error {
+	err := cn.session(ctx, "cancel", func(ctx context.Context) error {
+		q := cn.ref(queryID)
+		var resp enginepb.CancelQueryResponse
+		return cn.call(ctx, q, enginepb.QueryEngineService_CancelQuery_FullMethodName,
+			&enginepb.CancelQueryRequest{EngineIP: q.engineIP, SessionId: cn.sid, QueryId: q.id}, &resp)
+	})
+	return retag(err, queryID)
+}
+
+func retag(err error, queryID string) error {
+	var e *Error
+	if errors.As(err, &e) && e.QueryID == "" {
+		e.QueryID = queryID
+	}
+	return err
+}
+
+// prepared prepares query (without running it) and calls f with it, then
+// clears it.
+func (cn *conn) prepared(ctx context.Context, op, text string, args []any, execute bool, f func(ctx context.Context, q *query) error) error {
+	text = stripTrailingSemicolon(text)
+	if len(args) > 0 {
+		nv := make([]driver.NamedValue, len(args))
+		for i, a := range args {
+			nv[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+		}
+		var err error
+		if text, err = interpolate(text, nv); err != nil {
+			return err
+		}
+	}
+	cfg := cn.ctr.cfg
+	return cn.withRecovery(ctx, op, "", true, func(ctx context.Context) error {
+		if err := cn.ensureSession(ctx); err != nil {
+			return err
+		}
+		q := &query{strategy: cn.strategy, sid: cn.sid}
+		var prep enginepb.PrepareStatementResponse
+		var err error
+		if cfg.Catalog != "" {
+			err = cn.call(ctx, q, enginepb.QueryEngineService_PrepareStatementV2_FullMethodName,
+				&enginepb.PrepareStatementV2Request{SessionId: q.sid, Schema: cfg.Database, Catalog: cfg.Catalog, QueryString: text}, &prep)
+		} else {
+			err = cn.call(ctx, q, enginepb.QueryEngineService_PrepareStatement_FullMethodName,
+				&enginepb.PrepareStatementRequest{SessionId: q.sid, Schema: cfg.Database, QueryString: text}, &prep)
+		}
+		if err != nil {
+			return failedBefore(err)
+		}
+		q.id, q.engineIP = prep.GetQueryId(), prep.GetEngineIP()
+		cn.lastQueryID = q.id
+		cn.ctr.track(q)
+		defer cn.ctr.forget(q, "", false)
+		if execute {
+			var exec enginepb.ExecuteStatementResponse
+			if err := cn.call(ctx, q, enginepb.QueryEngineService_ExecuteStatement_FullMethodName,
+				&enginepb.ExecuteStatementRequest{EngineIP: q.engineIP, SessionId: q.sid, QueryId: q.id}, &exec); err != nil {
+				return failedBefore(err)
+			}
+			for {
+				var b enginepb.GetNextResultBatchResponse
+				if err := cn.call(ctx, q, enginepb.QueryEngineService_GetNextResultBatch_FullMethodName,
+					&enginepb.GetNextResultBatchRequest{EngineIP: q.engineIP, SessionId: q.sid, QueryId: q.id}, &b); err != nil {
+					return failedBefore(err)
+				}
+				if wire.IsEnd(b.GetResultBatch()) {
+					break
+				}
+			}
+		}
+		if err := f(ctx, q); err != nil {
+			return failedBefore(err)
+		}
+		return nil
+	})
+}
+
+func (cn *conn) Explain(ctx context.Context, text string, args ...any) (string, error) {
+	var resp enginepb.ExplainResponse
+	err := cn.prepared(ctx, "explain", text, args, false, func(ctx context.Context, q *query) error {
+		return cn.call(ctx, q, enginepb.QueryEngineService_Explain_FullMethodName,
+			&enginepb.ExplainRequest{EngineIP: q.engineIP, SessionId: q.sid, QueryId: q.id}, &resp)
+	})
+	return resp.GetExplain(), err
+}
+
+var totalTimeRE = regexp.MustCompile(`(?i)total\s+time[^0-9]{0,10}([0-9]+(?:\.[0-9]+)?)\s*(ms|s)?`)
+
+func (cn *conn) ExplainAnalyze(ctx context.Context, text string, args ...any) (*Analysis, error) {
+	var resp enginepb.ExplainAnalyzeResponse
+	err := cn.prepared(ctx, "explain analyze", text, args, true, func(ctx context.Context, q *query) error {
+		return cn.call(ctx, q, enginepb.QueryEngineService_ExplainAnalyze_FullMethodName,
+			&enginepb.ExplainAnalyzeRequest{EngineIP: q.engineIP, SessionId: q.sid, QueryId: q.id}, &resp)
+	})
+	if err != nil {
+		return nil, err
+	}
+	a := &Analysis{
+		Plan:         resp.GetExplainAnalyze(),
+		Cached:       resp.GetIsCached(),
+		ParsingTime:  time.Duration(resp.GetParsingTime()) * time.Millisecond,
+		QueueingTime: time.Duration(resp.GetQueueingTime()) * time.Millisecond,
+	}
+	if m := totalTimeRE.FindStringSubmatch(a.Plan); m != nil {
+		if f, err := strconv.ParseFloat(m[1], 64); err == nil {
+			unit := time.Second
+			if strings.EqualFold(m[2], "ms") {
+				unit = time.Millisecond
+			}
+			a.TotalTime = time.Duration(f * float64(unit))
+		}
+	}
+	return a, nil
+}
+
+func (cn *conn) DryRun(ctx context.Context, text string) (string, error) {
+	cfg := cn.ctr.cfg
+	text = stripTrailingSemicolon(text)
+	var resp enginepb.DryRunResponse
+	err := cn.session(ctx, "dry run", func(ctx context.Context) error {
+		q := &query{strategy: cn.strategy}
+		if cfg.Catalog != "" {
+			return cn.call(ctx, q, enginepb.QueryEngineService_DryRunV2_FullMethodName,
+				&enginepb.DryRunRequestV2{SessionId: cn.sid, Schema: cfg.Database, Catalog: cfg.Catalog, QueryString: text}, &resp)
+		}
+		return cn.call(ctx, q, enginepb.QueryEngineService_DryRun_FullMethodName,
+			&enginepb.DryRunRequest{SessionId: cn.sid, Schema: cfg.Database, QueryString: text}, &resp)
+	})
+	return resp.GetDryrunValue(), err
+}
+
+func (cn *conn) Catalogs(ctx context.Context) ([]Catalog, error) {
+	var resp enginepb.GetCatalogesResponse
+	err := cn.session(ctx, "list catalogs", func(ctx context.Context) error {
+		return cn.ctr.rpc.Invoke(ctx, rpc.Call{Method: enginepb.QueryEngineService_GetCataloges_FullMethodName, Strategy: cn.strategy},
+			&enginepb.GetCatalogesRequest{}, &resp)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Catalog, 0, len(resp.GetCatalogResponses()))
+	for _, c := range resp.GetCatalogResponses() {
+		out = append(out, Catalog{Name: c.GetName(), IsDefault: c.GetIsDefault()})
+	}
+	return out, nil
+}
+
+func (cn *conn) catalogOr(c string) string {
+	if c == "" {
+		return cn.ctr.cfg.Catalog
+	}
+	return c
+}
+
+func (cn *conn) Schemas(ctx context.Context, catalog string) ([]string, error) {
+	catalog = cn.catalogOr(catalog)
+	var resp enginepb.GetSchemaNamesResponse
+	err := cn.session(ctx, "list schemas", func(ctx context.Context) error {
+		call := rpc.Call{Method: enginepb.QueryEngineService_GetSchemaNamesV2_FullMethodName, Strategy: cn.strategy}
+		if catalog == "" {
+			call.Method = enginepb.QueryEngineService_GetSchemaNames_FullMethodName
+			return cn.ctr.rpc.Invoke(ctx, call, &enginepb.GetSchemaNamesRequest{SessionId: cn.sid}, &resp)
+		}
+		return cn.ctr.rpc.Invoke(ctx, call, &enginepb.GetSchemaNamesV2Request{SessionId: cn.sid, Catalog: catalog}, &resp)
+	})
+	return resp.GetSchemas(), err
+}
+
+func (cn *conn) Tables(ctx context.Context, catalog, schema string) ([]string, error) {
+	catalog = cn.catalogOr(catalog)
+	var resp enginepb.GetTablesResponse
+	err := cn.session(ctx, "list tables", func(ctx context.Context) error {
+		call := rpc.Call{Method: enginepb.QueryEngineService_GetTablesV2_FullMethodName, Strategy: cn.strategy}
+		if catalog == "" {
+			call.Method = enginepb.QueryEngineService_GetTables_FullMethodName
+			return cn.ctr.rpc.Invoke(ctx, call, &enginepb.GetTablesRequest{SessionId: cn.sid, Schema: schema}, &resp)
+		}
+		return cn.ctr.rpc.Invoke(ctx, call, &enginepb.GetTablesV2Request{SessionId: cn.sid, Schema: schema, Catalog: catalog}, &resp)
+	})
+	return resp.GetTables(), err
+}
+
+func (cn *conn) Columns(ctx context.Context, catalog, schema, table string) ([]ColumnInfo, error) {
+	catalog = cn.catalogOr(catalog)
+	var resp enginepb.GetColumnsResponse
+	err := cn.session(ctx, "list columns", func(ctx context.Context) error {
+		call := rpc.Call{Method: enginepb.QueryEngineService_GetColumnsV2_FullMethodName, Strategy: cn.strategy}
+		if catalog == "" {
+			call.Method = enginepb.QueryEngineService_GetColumns_FullMethodName
+			return cn.ctr.rpc.Invoke(ctx, call, &enginepb.GetColumnsRequest{SessionId: cn.sid, Schema: schema, Table: table}, &resp)
+		}
+		return cn.ctr.rpc.Invoke(ctx, call, &enginepb.GetColumnsV2Request{SessionId: cn.sid, Schema: schema, Table: table, Catalog: catalog}, &resp)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ColumnInfo, 0, len(resp.GetFieldInfo()))
+	for _, f := range resp.GetFieldInfo() {
+		out = append(out, ColumnInfo{Name: f.GetFieldName(), Type: f.GetFieldType()})
+	}
+	return out, nil
+}

@@ -1,0 +1,559 @@
+package e6data
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"github.com/e6go/e6data/internal/enginepb"
+	"github.com/e6go/e6data/internal/rpc"
+	"github.com/e6go/e6data/internal/wire"
+)
+
+// Per-query settings, passed as sql.Named arguments:
+//
+//	db.QueryContext(ctx, "SELECT ...", sql.Named("query_timeout", 30*time.Second))
+var querySettings = map[string]string{
+	"query_timeout":      "time.Duration or seconds: cancel the query after this long",
+	"server_side_params": "bool: send the ? parameters as executeStatementV2 params",
+	"catalog":            "string: catalog for this query",
+	"database":           "string: database (schema) for this query",
+}
+
+func settingNames() string {
+	names := make([]string, 0, len(querySettings))
+	for k := range querySettings {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+type queryOptions struct {
+	args       []driver.NamedValue // positional parameters
+	timeout    time.Duration
+	serverSide bool
+	catalog    string
+	database   string
+}
+
+func (cn *conn) queryOptions(args []driver.NamedValue) (queryOptions, error) {
+	cfg := cn.ctr.cfg
+	o := queryOptions{timeout: cfg.QueryTimeout, serverSide: cfg.ServerSideParams, catalog: cfg.Catalog, database: cfg.Database}
+	for _, a := range args {
+		if a.Name == "" {
+			o.args = append(o.args, a)
+			continue
+		}
+		bad := func(want string) error {
+			return fmt.Errorf("e6data: setting %q: %v (%T) is not a %s", a.Name, a.Value, a.Value, want)
+		}
+		switch strings.ToLower(a.Name) {
+		case "query_timeout":
+			switch v := a.Value.(type) {
+			case time.Duration:
+				o.timeout = v
+			case int64:
+				o.timeout = time.Duration(v) * time.Second
+			case string:
+				d, err := time.ParseDuration(v)
+				if err != nil {
+					return o, bad("duration")
+				}
+				o.timeout = d
+			default:
+				return o, bad("duration")
+			}
+			if o.timeout < 0 {
+				return o, bad("non-negative duration")
+			}
+		case "server_side_params":
+			b, ok := a.Value.(bool)
+			if !ok {
+				return o, bad("bool")
+			}
+			o.serverSide = b
+		case "catalog":
+			s, ok := a.Value.(string)
+			if !ok {
+				return o, bad("string")
+			}
+			o.catalog = s
+		case "database":
+			s, ok := a.Value.(string)
+			if !ok {
+				return o, bad("string")
+			}
+			o.database = s
+		}
+	}
+	return o, nil
+}
+
+// query is one statement running on the server.
+type query struct {
+	id       string
+	engineIP string
+	strategy string // its pin
+	sid      string // the session it runs in
+}
+
+// query runs text and returns its rows with the first batch fetched. Every
+// failure before any row reached the application is recovered under the
+// zero-downtime rules; a statement that may have started to write is never
+// run twice.
+func (cn *conn) query(ctx context.Context, text string, o queryOptions) (*rows, error) {
+	text = stripTrailingSemicolon(text)
+	var params []*enginepb.ParameterValue
+	if o.serverSide {
+		var err error
+		if params, err = serverParams(o.args); err != nil {
+			return nil, err
+		}
+	} else if len(o.args) > 0 {
+		var err error
+		if text, err = interpolate(text, o.args); err != nil {
+			return nil, err
+		}
+	}
+	var cancel context.CancelFunc = func() {}
+	if o.timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, o.timeout)
+	}
+	read := isReadStatement(text)
+	var r *rows
+	err := cn.withRecovery(ctx, "query", "", read, func(ctx context.Context) error {
+		var err error
+		r, err = cn.runOnce(ctx, text, params, o, read)
+		return err
+	})
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	r.ctx, r.cancel = ctx, cancel
+	return r, nil
+}
+
+func (cn *conn) call(ctx context.Context, q *query, method string, req, resp any, opts ...grpc.CallOption) error {
+	return cn.ctr.rpc.Invoke(ctx, rpc.Call{Method: method, Strategy: q.strategy, PlannerIP: q.engineIP}, req, resp, opts...)
+}
+
+// runOnce is one attempt: session, prepare, execute, metadata, first batch.
+func (cn *conn) runOnce(ctx context.Context, text string, params []*enginepb.ParameterValue, o queryOptions, read bool) (*rows, error) {
+	if err := cn.ensureSession(ctx); err != nil {
+		return nil, err
+	}
+	ctr := cn.ctr
+	q := &query{strategy: cn.strategy, sid: cn.sid}
+	pctx := ctx
+	if t := ctr.cfg.PrepareTimeout; t > 0 {
+		var cancel context.CancelFunc
+		pctx, cancel = context.WithTimeout(ctx, t)
+		defer cancel()
+	}
+	var prep enginepb.PrepareStatementResponse
+	var err error
+	if o.catalog != "" {
+		err = cn.call(pctx, q, enginepb.QueryEngineService_PrepareStatementV2_FullMethodName,
+			&enginepb.PrepareStatementV2Request{SessionId: q.sid, Schema: o.database, Catalog: o.catalog, QueryString: text}, &prep)
+	} else {
+		err = cn.call(pctx, q, enginepb.QueryEngineService_PrepareStatement_FullMethodName,
+			&enginepb.PrepareStatementRequest{SessionId: q.sid, Schema: o.database, QueryString: text}, &prep)
+	}
+	if err != nil {
+		return nil, failedBefore(err)
+	}
+	q.id, q.engineIP = prep.GetQueryId(), prep.GetEngineIP()
+	if q.id == "" {
+		return nil, permanent{&Error{Op: "prepare", sentinel: ErrProtocol, Message: "the server returned no query ID"}}
+	}
+	cn.lastQueryID = q.id
+	ctr.track(q)
+	fail := func(err error, started bool) (*rows, error) {
+		ctr.forget(q, cn.sid, ctx.Err() != nil)
+		if started && !read {
+			return nil, permanent{err}
+		}
+		return nil, failedBefore(err)
+	}
+	var exec enginepb.ExecuteStatementResponse
+	if params != nil {
+		err = cn.call(ctx, q, enginepb.QueryEngineService_ExecuteStatementV2_FullMethodName,
+			&enginepb.ExecuteStatementV2Request{EngineIP: q.engineIP, SessionId: q.sid, QueryId: q.id, Params: params}, &exec)
+	} else {
+		err = cn.call(ctx, q, enginepb.QueryEngineService_ExecuteStatement_FullMethodName,
+			&enginepb.ExecuteStatementRequest{EngineIP: q.engineIP, SessionId: q.sid, QueryId: q.id}, &exec)
+	}
+	if err != nil {
+		return fail(err, false)
+	}
+	var md enginepb.GetResultMetadataResponse
+	if err := cn.call(ctx, q, enginepb.QueryEngineService_GetResultMetadata_FullMethodName,
+		&enginepb.GetResultMetadataRequest{EngineIP: q.engineIP, SessionId: q.sid, QueryId: q.id}, &md); err != nil {
+		return fail(err, true)
+	}
+	meta, err := wire.DecodeMetadata(md.GetResultMetaData())
+	if err != nil {
+		ctr.forget(q, cn.sid, false)
+		return nil, permanent{&Error{Op: "metadata", sentinel: ErrProtocol, QueryID: q.id, cause: err, Message: err.Error()}}
+	}
+	r := newRows(cn, q, meta)
+	r.read = read
+	if err := r.fetch(ctx); err != nil {
+		var p permanent
+		if errors.As(err, &p) {
+			ctr.forget(q, cn.sid, false)
+			return nil, err
+		}
+		return fail(err, true)
+	}
+	return r, nil
+}
+
+// failedBefore passes on a failure the server signalled before executing
+// anything (so a retry is safe) and marks every other failure permanent.
+func failedBefore(err error) error {
+	switch rpc.Classify(err) {
+	case rpc.KindWrongStrategy, rpc.KindAccessDenied, rpc.KindClusterUnavailable, rpc.KindTransient:
+		return err
+	}
+	return permanent{err}
+}
+
+// track remembers where a query runs, for calls by ID and for its pin.
+func (c *Connector) track(q *query) {
+	c.state.Pin(q.id, q.strategy)
+	c.queries.Store(q.id, queryRef{engineIP: q.engineIP, strategy: q.strategy})
+}
+
+// forget drops a query and frees it on the server in the background (see
+// release); cancelFirst sends a cancelQuery before the clear, for a query
+// abandoned while it ran.
+func (c *Connector) forget(q *query, sid string, cancelFirst bool) {
+	c.state.Unpin(q.id)
+	c.queries.Delete(q.id)
+	if sid == "" {
+		sid = q.sid
+	}
+	c.background(10*time.Second, func(ctx context.Context) {
+		call := rpc.Call{Method: enginepb.QueryEngineService_CancelQuery_FullMethodName, Strategy: q.strategy, PlannerIP: q.engineIP}
+		if cancelFirst {
+			var cr enginepb.CancelQueryResponse
+			c.rpc.Invoke(ctx, call, &enginepb.CancelQueryRequest{EngineIP: q.engineIP, SessionId: sid, QueryId: q.id}, &cr)
+		}
+		call.Method = enginepb.QueryEngineService_ClearOrCancelQuery_FullMethodName
+		var resp enginepb.ClearOrCancelQueryResponse
+		c.rpc.Invoke(ctx, call, &enginepb.ClearOrCancelQueryRequest{EngineIP: q.engineIP, SessionId: sid, QueryId: q.id}, &resp)
+	})
+}
+
+// rows streams a result batch by batch: only the current batch is held.
+type rows struct {
+	cn        *conn
+	q         *query
+	ctx       context.Context
+	cancel    context.CancelFunc
+	cols      []column
+	names     []string
+	chunk     wire.Chunk
+	pos       int
+	delivered int64
+	done      bool
+	closed    bool
+	read      bool // the statement only reads (safe for the application to re-run)
+	err       error
+}
+
+var (
+	_ driver.Rows                           = (*rows)(nil)
+	_ driver.RowsColumnTypeScanType         = (*rows)(nil)
+	_ driver.RowsColumnTypeDatabaseTypeName = (*rows)(nil)
+	_ driver.RowsColumnTypeNullable         = (*rows)(nil)
+	_ driver.RowsColumnTypePrecisionScale   = (*rows)(nil)
+)
+
+func newRows(cn *conn, q *query, meta *wire.Metadata) *rows {
+	r := &rows{cn: cn, q: q, cols: make([]column, len(meta.Fields)), names: make([]string, len(meta.Fields))}
+	for i, f := range meta.Fields {
+		t, ok := wire.ParseVectorType(f.Type)
+		if !ok {
+			t = wire.VectorType(-1)
+		}
+		r.cols[i] = column{name: f.Name, typ: t, typeName: f.Type, zone: f.Zone, format: f.Format, scale: -1}
+		r.names[i] = f.Name
+	}
+	return r
+}
+
+func (r *rows) Columns() []string { return r.names }
+
+// fetch replaces the current batch with the next one. An "Access denied"
+// (the session expired) is repaired by re-authenticating on the query's own
+// stack and asking again: the server refused before moving its cursor, so no
+// row is lost or repeated. Any other failure ends the query.
+func (r *rows) fetch(ctx context.Context) error {
+	cn, q := r.cn, r.q
+	var resp enginepb.GetNextResultBatchResponse
+	for attempt := 1; ; attempt++ {
+		err := cn.call(ctx, q, enginepb.QueryEngineService_GetNextResultBatch_FullMethodName,
+			&enginepb.GetNextResultBatchRequest{EngineIP: q.engineIP, SessionId: q.sid, QueryId: q.id}, &resp)
+		if err == nil {
+			break
+		}
+		if rpc.Classify(err) != rpc.KindAccessDenied || attempt >= max(cn.ctr.cfg.MaxRetryAttempts, 1) {
+			return err
+		}
+		if err := r.reauth(ctx); err != nil {
+			return err
+		}
+	}
+	b := resp.GetResultBatch()
+	if wire.IsEnd(b) {
+		r.done = true
+		r.chunk.Rows, r.pos = 0, 0
+		return nil
+	}
+	if err := wire.DecodeChunk(b, &r.chunk); err != nil {
+		return permanent{&Error{Op: "fetch", sentinel: ErrProtocol, QueryID: q.id, cause: err, Message: err.Error()}}
+	}
+	if r.chunk.Rows <= 0 {
+		r.done = true
+		r.chunk.Rows, r.pos = 0, 0
+		return nil
+	}
+	if len(r.chunk.Vectors) != len(r.cols) {
+		return permanent{&Error{Op: "fetch", sentinel: ErrProtocol, QueryID: q.id,
+			Message: fmt.Sprintf("batch has %d columns, metadata has %d", len(r.chunk.Vectors), len(r.cols))}}
+	}
+	for i := range r.chunk.Vectors {
+		v := &r.chunk.Vectors[i]
+		c := &r.cols[i]
+		if c.typ >= 0 && v.Type != c.typ && v.Type != wire.Null {
+			return permanent{&Error{Op: "fetch", sentinel: ErrProtocol, QueryID: q.id,
+				Message: fmt.Sprintf("column %q: batch sends %v, metadata says %s", c.name, v.Type, c.typeName)}}
+		}
+		if v.Type == wire.Decimal128 {
+			c.scale = v.Scale
+		}
+	}
+	r.pos = 0
+	return nil
+}
+
+// reauth gives the query's connection a fresh session on the query's stack.
+func (r *rows) reauth(ctx context.Context) error {
+	cn := r.cn
+	cn.ctr.state.Count("reauth", 1)
+	saved, savedStrategy := cn.sid, cn.strategy
+	cn.sid = ""
+	if err := cn.authenticateOn(ctx, r.q.strategy); err != nil {
+		cn.sid, cn.strategy = saved, savedStrategy
+		return err
+	}
+	r.q.sid = cn.sid
+	if savedStrategy != r.q.strategy {
+		// The connection's own session belongs to another stack; keep it.
+		cn.sid, cn.strategy = saved, savedStrategy
+	}
+	return nil
+}
+
+func (r *rows) Next(dest []driver.Value) error {
+	if r.err != nil {
+		return r.err
+	}
+	for r.pos >= int(r.chunk.Rows) {
+		if r.done || r.closed {
+			return io.EOF
+		}
+		if err := r.fetch(r.ctx); err != nil {
+			r.err = r.interrupted(err)
+			return r.err
+		}
+	}
+	for i := range dest {
+		v, err := valueAt(&r.cols[i], &r.chunk.Vectors[i], r.pos)
+		if err != nil {
+			r.err = err
+			return err
+		}
+		dest[i] = v
+	}
+	r.pos++
+	r.delivered++
+	return nil
+}
+
+// interrupted turns a failure after rows were delivered into the error the
+// application sees: never a silent re-run that would repeat rows.
+func (r *rows) interrupted(err error) error {
+	var p permanent
+	if errors.As(err, &p) {
+		err = p.err
+	}
+	e := newError("fetch", r.q.id, err)
+	switch rpc.Classify(err) {
+	case rpc.KindWrongStrategy, rpc.KindClusterUnavailable, rpc.KindAccessDenied, rpc.KindTransient, rpc.KindNotFound:
+		if r.cn.ctr.closed.Load() {
+			break
+		}
+		e = &Error{Op: "fetch", QueryID: r.q.id, Strategy: r.q.strategy, Rows: r.delivered, sentinel: ErrQueryInterrupted,
+			cause: err, Code: e.Code, Message: e.Message, Retryable: r.read}
+		r.cn.ctr.state.Count("interrupted", 1)
+	}
+	return e
+}
+
+// drain reads and discards the remaining rows and returns how many there
+// were in all.
+func (r *rows) drain() (int64, error) {
+	for {
+		if r.pos < int(r.chunk.Rows) {
+			n := int(r.chunk.Rows) - r.pos
+			r.pos += n
+			r.delivered += int64(n)
+		}
+		if r.done {
+			return r.delivered, nil
+		}
+		if err := r.fetch(r.ctx); err != nil {
+			return r.delivered, r.interrupted(err)
+		}
+	}
+}
+
+// Close frees the query on the server: clearOrCancelQuery, preceded by a
+// cancelQuery when the caller's context ended while it ran. Both go out on a
+// detached context in the background, so Close returns at once.
+func (r *rows) Close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	interrupted := r.ctx != nil && r.ctx.Err() != nil && !r.done
+	if r.cancel != nil {
+		r.cancel()
+	}
+	r.cn.ctr.forget(r.q, r.q.sid, interrupted)
+	return nil
+}
+
+func (r *rows) ColumnTypeScanType(i int) reflect.Type { return scanType(r.cols[i].typ) }
+
+func (r *rows) ColumnTypeDatabaseTypeName(i int) string {
+	if r.cols[i].typ >= 0 {
+		return r.cols[i].typ.String()
+	}
+	return strings.ToUpper(r.cols[i].typeName)
+}
+
+// ColumnTypeNullable: e6data's metadata does not say; every column may hold NULL.
+func (r *rows) ColumnTypeNullable(int) (nullable, ok bool) { return true, false }
+
+func (r *rows) ColumnTypePrecisionScale(i int) (precision, scale int64, ok bool) {
+	c := &r.cols[i]
+	if c.typ != wire.Decimal128 {
+		return 0, 0, false
+	}
+	if c.scale < 0 {
+		return 38, 0, false
+	}
+	return 38, int64(c.scale), true
+}
+
+// stripTrailingSemicolon removes one trailing ';' (and the space around it).
+func stripTrailingSemicolon(s string) string {
+	t := strings.TrimRight(s, " \t\r\n")
+	if strings.HasSuffix(t, ";") {
+		return strings.TrimRight(t[:len(t)-1], " \t\r\n")
+	}
+	return s
+}
+
+// isReadStatement reports whether text starts (after comments and
+// parentheses) with a keyword that only reads: SELECT, WITH, SHOW, DESCRIBE,
+// DESC, EXPLAIN, VALUES, TABLE. Only such statements are re-run after the
+// server may have started them (zero-downtime rule 10).
+func isReadStatement(text string) bool {
+	s := text
+	for {
+		s = strings.TrimLeft(s, " \t\r\n(")
+		switch {
+		case strings.HasPrefix(s, "--"):
+			i := strings.IndexByte(s, '\n')
+			if i < 0 {
+				return false
+			}
+			s = s[i+1:]
+			continue
+		case strings.HasPrefix(s, "/*"):
+			i := strings.Index(s, "*/")
+			if i < 0 {
+				return false
+			}
+			s = s[i+2:]
+			continue
+		}
+		break
+	}
+	end := strings.IndexFunc(s, func(r rune) bool { return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z') })
+	if end < 0 {
+		end = len(s)
+	}
+	switch strings.ToUpper(s[:end]) {
+	case "SELECT", "WITH", "SHOW", "DESCRIBE", "DESC", "EXPLAIN", "VALUES", "TABLE":
+		return true
+	}
+	return false
+}
+
+// serverParams turns positional arguments into executeStatementV2 params.
+func serverParams(args []driver.NamedValue) ([]*enginepb.ParameterValue, error) {
+	out := make([]*enginepb.ParameterValue, 0, len(args))
+	for i, a := range args {
+		typ, val, err := paramTypeValue(a.Value)
+		if err != nil {
+			return nil, fmt.Errorf("e6data: parameter %d: %w", i+1, err)
+		}
+		out = append(out, &enginepb.ParameterValue{Index: int32(i + 1), Type: typ, Value: val})
+	}
+	return out, nil
+}
+
+func paramTypeValue(v any) (typ, val string, err error) {
+	switch x := v.(type) {
+	case nil:
+		return "NULL", "", nil
+	case bool:
+		return "BOOLEAN", strconv.FormatBool(x), nil
+	case int64:
+		return "LONG", strconv.FormatInt(x, 10), nil
+	case int32:
+		return "INTEGER", strconv.FormatInt(int64(x), 10), nil
+	case uint64:
+		return "DECIMAL128", strconv.FormatUint(x, 10), nil
+	case float64:
+		return "DOUBLE", strconv.FormatFloat(x, 'g', -1, 64), nil
+	case float32:
+		return "FLOAT", strconv.FormatFloat(float64(x), 'g', -1, 32), nil
+	case string:
+		return "STRING", x, nil
+	case []byte:
+		return "BINARY", fmt.Sprintf("%x", x), nil
+	case time.Time:
+		return "DATETIME", x.UTC().Format("2006-01-02 15:04:05.999999"), nil
+	case Decimal:
+		return "DECIMAL128", string(x), nil
+	}
+	return "", "", fmt.Errorf("unsupported type %T", v)
+}

@@ -1,0 +1,5 @@
+//go:build race
+
+package e6data
+
+const raceEnabled = true
