@@ -100,12 +100,7 @@ func NewConnector(cfg *Config, opts ...Option) (*Connector, error) {
 		return newConnector(c)
 	}
 	c := cfg.Clone()
-	for _, o := range opts {
-		if err := o(c); err != nil {
-			return nil, err
-		}
-	}
-	if err := c.Validate(); err != nil {
+	if err := c.Apply(opts...); err != nil {
 		return nil, err
 	}
 	return newConnector(c)
@@ -123,9 +118,6 @@ func newConnector(cfg *Config) (*Connector, error) {
 	}
 	for _, d := range cfg.Diagnostics() {
 		c.log.Log(context.Background(), d.Level, d.Message, "key", d.Key, "value", d.Value)
-	}
-	if cfg.InsecureSkipVerify && cfg.Secure {
-		c.log.Warn("TLS certificate verification is DISABLED (insecure-skip-verify): the connection can be intercepted; never use this in production")
 	}
 	dialOpts, err := cfg.GRPCDialOptions()
 	if err != nil {
