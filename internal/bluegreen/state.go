@@ -36,6 +36,21 @@ type Options struct {
 	TimelineSize   int              // events kept (default 256)
 	Now            func() time.Time // clock (default time.Now)
 	OnEvent        func(Event)      // called (outside the lock) for every event
+	// OnSwitchover is called (outside the lock) once per switch, when the
+	// last query pinned to the old stack has finished.
+	OnSwitchover func(Switchover)
+}
+
+// Switchover is the timeline of one move from one stack to another, for
+// the summary log record: offsets are from Announced (or Switched when no
+// announcement was seen).
+type Switchover struct {
+	From, To    string
+	Announced   time.Time // first announcement of To (zero if none was seen)
+	Switched    time.Time // first successful call on To after it was pending: new work moved
+	OldFinished time.Time // the last query pinned to From finished
+	OldGone     time.Time // From answered 456 (zero if not seen by then)
+	Rollback    bool
 }
 
 type pin struct {
@@ -60,6 +75,9 @@ type State struct {
 	timeline   []Event
 	next       int // ring position in timeline
 	counts     map[string]int64
+	lastBad    string      // the strategy last found not live (detection tries the other first)
+	announced  time.Time   // when the current pending strategy was announced
+	sw         *Switchover // the switchover whose old stack still has queries
 }
 
 type flight struct {
@@ -137,9 +155,16 @@ func (s *State) Confirm(strategy string, queryID string) {
 func (s *State) switchLocked(now time.Time, to, queryID string) []Event {
 	from := s.active
 	s.active, s.pending, s.confirmed = to, "", now
+	if from != "" {
+		s.sw = &Switchover{From: from, To: to, Announced: s.announced, Switched: now}
+	}
+	s.announced = time.Time{}
 	evs := []Event{s.record(Event{Time: now, Type: Switched, From: from, To: to, QueryID: queryID})}
 	if to == s.previous && !s.lastSwitch.IsZero() && now.Sub(s.lastSwitch) < s.opts.RollbackWindow {
 		evs = append(evs, s.record(Event{Time: now, Type: Rollback, From: from, To: to, QueryID: queryID}))
+		if s.sw != nil {
+			s.sw.Rollback = true
+		}
 	}
 	s.previous, s.lastSwitch = from, now
 	return evs
@@ -155,6 +180,7 @@ func (s *State) Announce(used, announced, queryID string) {
 	s.mu.Lock()
 	if announced != s.active && announced != s.pending {
 		s.pending = announced
+		s.announced = s.opts.Now()
 		evs = append(evs, s.record(Event{Time: s.opts.Now(), Type: Announced, From: s.active, To: announced, QueryID: queryID}))
 	}
 	s.mu.Unlock()
@@ -167,6 +193,10 @@ func (s *State) Invalidate(strategy string, queryID string) {
 	var evs []Event
 	s.mu.Lock()
 	now := s.opts.Now()
+	s.lastBad = strategy
+	if s.sw != nil && s.sw.From == strategy && s.sw.OldGone.IsZero() {
+		s.sw.OldGone = now
+	}
 	if s.pending == strategy {
 		s.pending = ""
 	}
@@ -211,8 +241,8 @@ func (s *State) Detect(ctx context.Context, probe func(ctx context.Context, stra
 	f := &flight{done: make(chan struct{})}
 	s.flight = f
 	first := s.active
-	if first == "" {
-		first = s.previous
+	if first == "" && s.lastBad != "" {
+		first = other(s.lastBad)
 	}
 	if first == "" {
 		first = "blue"
@@ -286,11 +316,43 @@ func (s *State) Pin(queryID, strategy string) {
 	s.pins[queryID] = pin{strategy: strategy, at: s.opts.Now()}
 }
 
-// Unpin forgets queryID.
+// Unpin forgets queryID. When it was the last query on the old stack of a
+// switchover, the switchover is complete and reported.
 func (s *State) Unpin(queryID string) {
 	s.mu.Lock()
 	delete(s.pins, queryID)
+	done := s.switchoverDoneLocked()
 	s.mu.Unlock()
+	if done != nil && s.opts.OnSwitchover != nil {
+		s.opts.OnSwitchover(*done)
+	}
+}
+
+// switchoverDoneLocked ends the current switchover if no pin is left on its
+// old stack, and returns it.
+func (s *State) switchoverDoneLocked() *Switchover {
+	sw := s.sw
+	if sw == nil {
+		return nil
+	}
+	for _, p := range s.pins {
+		if p.strategy == sw.From {
+			return nil
+		}
+	}
+	sw.OldFinished = s.opts.Now()
+	s.sw = nil
+	return sw
+}
+
+// Switchover returns the switchover in progress, if any.
+func (s *State) Switchover() (Switchover, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sw == nil {
+		return Switchover{}, false
+	}
+	return *s.sw, true
 }
 
 // PinOf returns the strategy queryID is pinned to.

@@ -257,3 +257,52 @@ func TestTimelineRing(t *testing.T) {
 		t.Fatal("count")
 	}
 }
+
+func TestSwitchoverTimeline(t *testing.T) {
+	c := &clock{t: time.Unix(100, 0)}
+	var got []Switchover
+	s := New(Options{Now: c.now, OnSwitchover: func(sw Switchover) { got = append(got, sw) }})
+	s.Confirm("blue", "")
+	s.Pin("old1", "blue")
+	s.Pin("old2", "blue")
+	c.advance(time.Second)
+	s.Announce("blue", "green", "old1") // t=101
+	c.advance(time.Second)
+	s.Pin("new1", "green")
+	s.Confirm("green", "new1") // t=102: switched
+	s.Unpin("new1")
+	if len(got) != 0 {
+		t.Fatal("switchover reported while old queries still run")
+	}
+	c.advance(time.Second)
+	s.Unpin("old1")
+	c.advance(time.Second)
+	s.Invalidate("blue", "") // t=104: the old stack is gone
+	if _, ok := s.Switchover(); !ok {
+		t.Fatal("switchover should still be in progress")
+	}
+	c.advance(time.Second)
+	s.Unpin("old2") // t=105
+	if len(got) != 1 {
+		t.Fatalf("switchovers %+v", got)
+	}
+	sw := got[0]
+	if sw.From != "blue" || sw.To != "green" || sw.Announced.Unix() != 101 || sw.Switched.Unix() != 102 ||
+		sw.OldGone.Unix() != 104 || sw.OldFinished.Unix() != 105 || sw.Rollback {
+		t.Fatalf("switchover %+v", sw)
+	}
+	if _, ok := s.Switchover(); ok {
+		t.Fatal("switchover still in progress after it was reported")
+	}
+}
+
+func TestDetectTriesOtherOfLastBadFirst(t *testing.T) {
+	s := New(Options{})
+	s.Confirm("green", "")
+	s.Invalidate("green", "")
+	var tried []string
+	st, _, err := s.Detect(context.Background(), func(_ context.Context, st string) error { tried = append(tried, st); return nil }, isWrong)
+	if err != nil || st != "blue" || len(tried) != 1 {
+		t.Fatalf("Detect = %q %v after trying %v", st, err, tried)
+	}
+}
