@@ -133,6 +133,7 @@ func newConnector(cfg *Config) (*Connector, error) {
 		PinLimit:     cfg.QueryMappingCacheSize,
 		PinTTL:       cfg.CacheTTL,
 		OnEvent:      c.logEvent,
+		OnSwitchover: c.logSwitchover,
 	})
 	c.rpc = rpc.NewClient(cc, cfg.ClusterName, observer{c})
 	c.bg.Add(1)

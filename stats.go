@@ -1,0 +1,92 @@
+package e6data
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/e6go/e6data/internal/bluegreen"
+)
+
+// Stats describes a Connector's view of its cluster's blue/green state.
+type Stats struct {
+	Cluster  string         // host:port[/cluster-name]
+	Active   string         // strategy for new work ("" while unknown)
+	Pending  string         // strategy announced but not yet confirmed
+	InFlight map[string]int // queries in flight per strategy (their pins)
+
+	Detections    int64 // live strategy found by probing
+	Announcements int64 // new_strategy announcements acted on
+	Transitions   int64 // moves of new work to another stack
+	Rollbacks     int64 // transitions back to the previous stack within the rollback window
+	WrongStrategy int64 // 456 answers received
+	Recoveries    int64 // operations that succeeded after a recovered failure
+	Reauths       int64 // re-authentications after "Access denied"
+	Resumes       int64 // cluster resumes this connector performed
+	Interrupted   int64 // queries ended by ErrQueryInterrupted
+
+	Timeline []TimelineEvent // recent transitions, oldest first
+}
+
+// TimelineEvent is one transition of the strategy state.
+type TimelineEvent struct {
+	Time    time.Time
+	Type    string // detected, announced, switched, invalidated, resumed, rollback
+	From    string
+	To      string
+	QueryID string
+}
+
+// Stats returns a snapshot of the connector's strategy state and counters.
+func (c *Connector) Stats() Stats {
+	counts := c.state.Counts()
+	st := Stats{
+		Cluster:       clusterLabel(c.cfg, c.target),
+		Active:        c.state.Active(),
+		Pending:       c.state.Pending(),
+		InFlight:      c.state.InFlight(),
+		Detections:    counts[bluegreen.Detected],
+		Announcements: counts[bluegreen.Announced],
+		Transitions:   counts[bluegreen.Switched],
+		Rollbacks:     counts[bluegreen.Rollback],
+		WrongStrategy: counts["456"],
+		Recoveries:    counts["recoveries"],
+		Reauths:       counts["reauth"],
+		Resumes:       counts["resumes"],
+		Interrupted:   counts["interrupted"],
+	}
+	for _, e := range c.state.Timeline() {
+		st.Timeline = append(st.Timeline, TimelineEvent(e))
+	}
+	return st
+}
+
+// logSwitchover writes the INFO summary of a finished switchover: when the
+// move was announced, when new work first succeeded on the new stack, when
+// the last query on the old stack finished and when the old stack was seen
+// gone, as offsets from the announcement (or from the switch).
+func (c *Connector) logSwitchover(sw bluegreen.Switchover) {
+	start := sw.Announced
+	if start.IsZero() {
+		start = sw.Switched
+	}
+	off := func(t time.Time) any {
+		if t.IsZero() {
+			return "not seen"
+		}
+		return t.Sub(start).Round(time.Millisecond).String()
+	}
+	typ := bluegreen.Switched
+	if sw.Rollback {
+		typ = bluegreen.Rollback
+	}
+	c.stratLog.LogAttrs(context.Background(), slog.LevelInfo, "switchover complete: "+sw.From+" -> "+sw.To,
+		slog.String("transition_type", typ),
+		slog.String("strategy", sw.To),
+		slog.String("from", sw.From),
+		slog.Any("announced", off(sw.Announced)),
+		slog.Any("first_query_on_new", off(sw.Switched)),
+		slog.Any("last_query_on_old_finished", off(sw.OldFinished)),
+		slog.Any("old_stack_gone", off(sw.OldGone)),
+	)
+}
