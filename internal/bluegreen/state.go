@@ -32,7 +32,7 @@ type Options struct {
 	CacheTimeout   time.Duration    // how long a confirmed strategy is trusted (default 5 min)
 	PinLimit       int              // max in-flight pins kept (default 1000)
 	PinTTL         time.Duration    // pins older than this are stale (default 5 min)
-	RollbackWindow time.Duration    // a switch back within this window is a rollback (default 10 min)
+	RollbackWindow time.Duration    // a switch back within this window is a rollback (default 2 min)
 	TimelineSize   int              // events kept (default 256)
 	Now            func() time.Time // clock (default time.Now)
 	OnEvent        func(Event)      // called (outside the lock) for every event
@@ -98,7 +98,7 @@ func New(o Options) *State {
 		o.PinTTL = 5 * time.Minute
 	}
 	if o.RollbackWindow <= 0 {
-		o.RollbackWindow = 10 * time.Minute
+		o.RollbackWindow = 2 * time.Minute
 	}
 	if o.TimelineSize <= 0 {
 		o.TimelineSize = 256
