@@ -64,11 +64,15 @@ func (c *Connector) Stats() Stats {
 // logSwitchover writes the INFO summary of a finished switchover: when the
 // move was announced, when new work first succeeded on the new stack, when
 // the last query on the old stack finished and when the old stack was seen
-// gone, as offsets from the announcement (or from the switch).
+// gone, as offsets from the announcement (or, for an abrupt deployment, from
+// the first 456 of the old stack, or else from the switch).
 func (c *Connector) logSwitchover(sw bluegreen.Switchover) {
 	start := sw.Announced
 	if start.IsZero() {
 		start = sw.Switched
+		if !sw.OldGone.IsZero() && sw.OldGone.Before(start) {
+			start = sw.OldGone
+		}
 	}
 	off := func(t time.Time) any {
 		if t.IsZero() {

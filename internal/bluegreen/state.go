@@ -76,6 +76,8 @@ type State struct {
 	next       int // ring position in timeline
 	counts     map[string]int64
 	lastBad    string      // the strategy last found not live (detection tries the other first)
+	lost       string      // the active strategy a 456 invalidated with nothing pending (an abrupt switch in progress)
+	lostAt     time.Time   // when it was invalidated
 	announced  time.Time   // when the current pending strategy was announced
 	sw         *Switchover // the switchover whose old stack still has queries
 }
@@ -126,8 +128,11 @@ func (s *State) Active() string  { s.mu.Lock(); defer s.mu.Unlock(); return s.ac
 func (s *State) Pending() string { s.mu.Lock(); defer s.mu.Unlock(); return s.pending }
 
 // Confirm records that a call on strategy succeeded without any announcement
-// of another strategy. It makes a pending strategy active (a switch), or sets
-// the first active strategy (a detection), and refreshes the confirmation time.
+// of another strategy. It makes a pending strategy active (a switch), or
+// sets the first active strategy (a detection), and refreshes the
+// confirmation time. After the active strategy was invalidated with nothing
+// pending (an abrupt deployment), success on the other strategy is a switch
+// too: counted, checked for a rollback and summarised like an announced one.
 func (s *State) Confirm(strategy string, queryID string) {
 	if strategy == "" {
 		return
@@ -136,8 +141,17 @@ func (s *State) Confirm(strategy string, queryID string) {
 	s.mu.Lock()
 	now := s.opts.Now()
 	switch {
+	case s.active == "" && s.lost != "" && s.lost != strategy:
+		// The active stack went away with no announcement (an abrupt
+		// deployment) and new work now succeeds on the other one: that
+		// is a switch, not a first detection.
+		s.active = s.lost
+		evs = append(evs, s.switchLocked(now, strategy, queryID)...)
+		if s.sw != nil {
+			s.sw.OldGone = s.lostAt
+		}
 	case s.active == "":
-		s.active = strategy
+		s.active, s.lost = strategy, ""
 		if s.pending == strategy {
 			s.pending = ""
 		}
@@ -154,7 +168,7 @@ func (s *State) Confirm(strategy string, queryID string) {
 
 func (s *State) switchLocked(now time.Time, to, queryID string) []Event {
 	from := s.active
-	s.active, s.pending, s.confirmed = to, "", now
+	s.active, s.pending, s.confirmed, s.lost = to, "", now, ""
 	if from != "" {
 		s.sw = &Switchover{From: from, To: to, Announced: s.announced, Switched: now}
 	}
@@ -188,7 +202,8 @@ func (s *State) Announce(used, announced, queryID string) {
 }
 
 // Invalidate records that strategy is not live (a 456 on it): it stops being
-// active or pending. If the other strategy was pending, it becomes active.
+// active or pending. If the other strategy was pending, it becomes active;
+// otherwise no strategy is active until the next detection.
 func (s *State) Invalidate(strategy string, queryID string) {
 	var evs []Event
 	s.mu.Lock()
@@ -204,7 +219,7 @@ func (s *State) Invalidate(strategy string, queryID string) {
 		if s.pending != "" {
 			evs = append(evs, s.switchLocked(now, s.pending, queryID)...)
 		} else {
-			s.active = ""
+			s.active, s.lost, s.lostAt = "", strategy, now
 			evs = append(evs, s.record(Event{Time: now, Type: Invalidated, From: strategy, QueryID: queryID}))
 		}
 	}

@@ -306,3 +306,37 @@ func TestDetectTriesOtherOfLastBadFirst(t *testing.T) {
 		t.Fatalf("Detect = %q %v after trying %v", st, err, tried)
 	}
 }
+
+func TestAbruptSwitchIsATransition(t *testing.T) {
+	c := &clock{t: time.Unix(100, 0)}
+	var got []Switchover
+	s := New(Options{Now: c.now, OnSwitchover: func(sw Switchover) { got = append(got, sw) }})
+	s.Confirm("blue", "")
+	s.Pin("old", "blue")
+	c.advance(time.Second)
+	s.Invalidate("blue", "q1") // t=101: blue is gone, nothing was announced
+	c.advance(time.Second)
+	s.Confirm("green", "q2") // t=102: new work succeeds on green
+	counts := s.Counts()
+	if s.Active() != "green" || counts[Switched] != 1 || counts[Detected] != 1 || counts[Invalidated] != 1 {
+		t.Fatalf("active %q, counts %v", s.Active(), counts)
+	}
+	s.Unpin("old") // t=102: the query lost with blue is given up
+	if len(got) != 1 || got[0].From != "blue" || got[0].To != "green" || !got[0].Announced.IsZero() ||
+		got[0].OldGone.Unix() != 101 || got[0].Switched.Unix() != 102 || got[0].Rollback {
+		t.Fatalf("switchovers %+v", got)
+	}
+	// And back again, abruptly, within the rollback window.
+	c.advance(time.Second)
+	s.Invalidate("green", "")
+	s.Confirm("blue", "")
+	if counts := s.Counts(); counts[Switched] != 2 || counts[Rollback] != 1 || s.Active() != "blue" {
+		t.Fatalf("active %q, counts %v", s.Active(), counts)
+	}
+	// The same stack coming back after a stray 456 is no switch.
+	s.Invalidate("blue", "")
+	s.Confirm("blue", "")
+	if counts := s.Counts(); counts[Switched] != 2 || counts[Detected] != 2 {
+		t.Fatalf("counts %v", counts)
+	}
+}
