@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"runtime"
 	"testing"
 	"time"
 
@@ -109,4 +110,46 @@ func report(b *testing.B, run func() (rows, bytes int64)) {
 	b.ReportMetric(float64(rows)/secs, "rows/s")
 	b.ReportMetric(float64(bytes)/secs/1e6, "MB/s")
 	b.ReportMetric(float64(bytes)/float64(rows), "B/row")
+}
+
+// BenchmarkConcurrentQueries measures small queries (prepare, execute, one
+// batch, clear) run by 64 goroutines at once through a gRPC server and
+// client on 127.0.0.1: the cost of getting a DuckDB connection under
+// contention. Reports queries/s.
+func BenchmarkConcurrentQueries(b *testing.B) {
+	h := serve(b, testDB(b), Options{})
+	ctx := context.Background()
+	auth, err := h.c.Authenticate(ctx, &enginepb.AuthenticateRequest{User: "u", Password: "p"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sid := auth.GetSessionId()
+	const goroutines = 64
+	b.SetParallelism(max(1, (goroutines+runtime.GOMAXPROCS(0)-1)/runtime.GOMAXPROCS(0)))
+	b.ReportAllocs()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			p, err := h.c.PrepareStatementV2(ctx, &enginepb.PrepareStatementV2Request{SessionId: sid, Catalog: "sample", Schema: "main",
+				QueryString: "SELECT id, name FROM customers WHERE id = 3"})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			if _, err := h.c.ExecuteStatementV2(ctx, &enginepb.ExecuteStatementV2Request{SessionId: sid, QueryId: p.GetQueryId()}); err != nil {
+				b.Error(err)
+				return
+			}
+			r, err := h.c.GetNextResultBatch(ctx, &enginepb.GetNextResultBatchRequest{SessionId: sid, QueryId: p.GetQueryId()})
+			if err != nil || len(r.GetResultBatch()) == 0 {
+				b.Errorf("batch: %v", err)
+				return
+			}
+			if _, err := h.c.ClearOrCancelQuery(ctx, &enginepb.ClearOrCancelQueryRequest{SessionId: sid, QueryId: p.GetQueryId()}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "queries/s")
 }

@@ -35,13 +35,13 @@ func (e *Engine) catalogs(ctx context.Context) ([]string, error) {
 	return firstColumn(rows), nil
 }
 
-// text runs a catalog query on a fresh connection.
+// text runs a catalog query (a SELECT) on a connection of its own.
 func (e *Engine) text(ctx context.Context, sql string, args ...string) ([][]string, error) {
 	cn, err := e.db.connect("", "", "")
 	if err != nil {
 		return nil, sqlStatus(err)
 	}
-	defer cn.close()
+	defer cn.release()
 	rows, err := cn.queryText(ctx, sql, args...)
 	return rows, sqlStatus(err)
 }
@@ -152,7 +152,7 @@ func (e *Engine) columns(ctx context.Context, sessionID, catalog, schema, table 
 	if err != nil {
 		return nil, sqlStatus(err)
 	}
-	defer cn.close()
+	defer cn.release() // only prepares
 	defer cn.interruptOn(ctx)()
 	sql := "SELECT * FROM " + quoteIdent(catalog) + "." + quoteIdent(schema) + "." + quoteIdent(table)
 	var st mapping.PreparedStatement

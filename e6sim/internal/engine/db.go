@@ -35,13 +35,27 @@ type DBOptions struct {
 
 // DB is one in-memory DuckDB database with the sample dataset, shared by
 // every Engine (stack) of a simulated cluster. It is safe for concurrent use.
+//
+// Connections are pooled: a connection returned clean (see conn.release) is
+// kept idle, set up for its catalog.schema and TimeZone, and handed out
+// again for the same ones, which saves the setup statements. mu is held only
+// to pick or file a connection, never while DuckDB opens, sets up or closes
+// one, so that concurrent queries get their connections concurrently.
 type DB struct {
+	db mapping.Database // written only by OpenDB and (after every open ended) Close
+
 	mu      sync.Mutex
-	db      mapping.Database
-	conns   map[*conn]struct{} // connections handed out and not yet closed
+	conns   map[*conn]struct{} // connections handed out and not yet returned
+	idle    []*conn            // returned clean, least recently used first
+	opening sync.WaitGroup     // connections being opened (outside mu)
 	drained chan struct{}      // made by Close, closed when conns empties
 	closed  bool
 }
+
+// maxIdleConns bounds the idle connections a DB keeps (over every
+// catalog.schema and TimeZone); past it the least recently used one is
+// closed.
+const maxIdleConns = 64
 
 // ErrDBClosed is returned when a connection is requested from a closed DB.
 var ErrDBClosed = errors.New("engine: database closed")
@@ -172,7 +186,12 @@ func (db *DB) Close() error {
 	for cn := range db.conns {
 		open = append(open, cn)
 	}
+	idle := db.idle
+	db.idle = nil
 	db.mu.Unlock()
+	for _, cn := range idle {
+		cn.disconnect()
+	}
 	for _, cn := range open {
 		cn.interrupt()
 	}
@@ -182,53 +201,89 @@ func (db *DB) Close() error {
 	case <-t.C:
 	}
 	t.Stop()
+	// A connection being opened finds the DB closed and closes it again;
+	// that takes microseconds, and the handle must outlive it.
+	db.opening.Wait()
 	mapping.Close(&db.db)
 	return nil
 }
 
-// conn is one DuckDB connection handed out by DB.connect.
+// connKey is what a pooled connection is set up for.
+type connKey struct{ catalog, schema, tz string }
+
+// conn is one DuckDB connection handed out by DB.connect. Return it with
+// release when it may be reused, or close to discard it.
 type conn struct {
-	db *DB
-	c  mapping.Connection
-	// mu guards c against Interrupt racing with Disconnect.
+	db  *DB
+	key connKey
+	c   mapping.Connection
+	// mu guards c against Interrupt racing with Disconnect, and the flags.
 	mu     sync.Mutex
 	closed bool
+	// dirty marks a connection that must not be reused: it was interrupted
+	// (DuckDB's interrupt flag may still be set), or ran a statement that
+	// may have changed its state (USE, SET, BEGIN, CREATE TEMP, ...).
+	dirty bool
 }
 
-// connect opens a connection whose current catalog/schema is catalog.schema
-// (defaults when empty) and whose TimeZone is tz ("UTC" when empty).
+// connect returns a connection whose current catalog/schema is
+// catalog.schema (defaults when empty) and whose TimeZone is tz ("UTC" when
+// empty): an idle one set up for the same, or a new one.
 func (db *DB) connect(catalog, schema, tz string) (*conn, error) {
+	if catalog == "" {
+		catalog = DefaultCatalog
+	}
+	if tz == "" {
+		tz = "UTC"
+	}
+	key := connKey{catalog, schema, tz}
 	db.mu.Lock()
 	if db.closed {
 		db.mu.Unlock()
 		return nil, ErrDBClosed
 	}
-	cn := &conn{db: db}
-	if mapping.Connect(db.db, &cn.c) == mapping.StateError {
-		db.mu.Unlock()
-		return nil, errors.New("engine: duckdb: cannot connect")
+	for i := len(db.idle) - 1; i >= 0; i-- {
+		if cn := db.idle[i]; cn.key == key {
+			db.idle = append(db.idle[:i], db.idle[i+1:]...)
+			db.conns[cn] = struct{}{}
+			db.mu.Unlock()
+			return cn, nil
+		}
 	}
-	db.conns[cn] = struct{}{}
+	db.opening.Add(1) // before closed is set: Close waits for it
 	db.mu.Unlock()
-	if catalog == "" {
-		catalog = DefaultCatalog
+	defer db.opening.Done()
+	cn := &conn{db: db, key: key}
+	if mapping.Connect(db.db, &cn.c) == mapping.StateError {
+		return nil, errors.New("engine: duckdb: cannot connect")
 	}
 	use := "USE " + quoteIdent(catalog)
 	if schema != "" {
 		use += "." + quoteIdent(schema)
 	}
-	if tz == "" {
-		tz = "UTC"
-	}
 	if err := rawExec(cn.c, use+"; SET TimeZone = "+quoteString(tz)+";"); err != nil {
-		cn.close()
+		cn.disconnect()
 		return nil, err
 	}
+	db.mu.Lock()
+	if db.closed {
+		db.mu.Unlock()
+		cn.disconnect()
+		return nil, ErrDBClosed
+	}
+	db.conns[cn] = struct{}{}
+	db.mu.Unlock()
 	return cn, nil
 }
 
-func (db *DB) release(cn *conn) {
+// forget removes a connection handed out from the ones Close waits for.
+func (db *DB) forget(cn *conn) {
 	db.mu.Lock()
+	db.forgetLocked(cn)
+	db.mu.Unlock()
+}
+
+func (db *DB) forgetLocked(cn *conn) {
 	delete(db.conns, cn)
 	if db.closed && len(db.conns) == 0 {
 		select {
@@ -237,27 +292,76 @@ func (db *DB) release(cn *conn) {
 			close(db.drained)
 		}
 	}
-	db.mu.Unlock()
 }
 
+// interrupt interrupts the statement running on the connection, which is
+// then never reused.
 func (cn *conn) interrupt() {
 	cn.mu.Lock()
 	if !cn.closed {
 		mapping.Interrupt(cn.c)
+		cn.dirty = true
 	}
 	cn.mu.Unlock()
 }
 
-func (cn *conn) close() {
+// taint keeps the connection from being reused.
+func (cn *conn) taint() {
 	cn.mu.Lock()
-	if cn.closed {
-		cn.mu.Unlock()
+	cn.dirty = true
+	cn.mu.Unlock()
+}
+
+// release returns a connection the caller is done with: to the idle pool
+// when it is clean (every statement it ran was a plain SELECT or was only
+// prepared, and it was never interrupted), else it is closed. Destroy
+// every result and prepared statement of it first.
+func (cn *conn) release() {
+	cn.mu.Lock()
+	reuse := !cn.closed && !cn.dirty
+	cn.mu.Unlock()
+	if !reuse {
+		cn.close()
 		return
+	}
+	db := cn.db
+	var evict *conn
+	db.mu.Lock()
+	if db.closed {
+		db.mu.Unlock()
+		cn.close()
+		return
+	}
+	db.forgetLocked(cn)
+	if len(db.idle) >= maxIdleConns {
+		evict = db.idle[0]
+		db.idle = append(db.idle[:0], db.idle[1:]...)
+	}
+	db.idle = append(db.idle, cn)
+	db.mu.Unlock()
+	if evict != nil {
+		evict.disconnect()
+	}
+}
+
+// close closes a connection handed out (it is not reused).
+func (cn *conn) close() {
+	if cn.disconnect() {
+		cn.db.forget(cn)
+	}
+}
+
+// disconnect closes the DuckDB connection; it reports false if it already
+// was.
+func (cn *conn) disconnect() bool {
+	cn.mu.Lock()
+	defer cn.mu.Unlock()
+	if cn.closed {
+		return false
 	}
 	cn.closed = true
 	mapping.Disconnect(&cn.c)
-	cn.mu.Unlock()
-	cn.db.release(cn)
+	return true
 }
 
 // interruptOn interrupts the connection's running statement once ctx is

@@ -17,8 +17,9 @@
 //
 // prepareStatement[V2] validates the SQL with DuckDB (errors are
 // INVALID_ARGUMENT with DuckDB's message) in the requested catalog.schema;
-// executeStatement[V2] opens a DuckDB connection for the query, binds V2
-// parameters server-side and starts a streaming execution; every
+// executeStatement[V2] takes a DuckDB connection for the query (see
+// Connections), binds V2 parameters server-side and starts a streaming
+// execution; every
 // getNextResultBatch then pulls only the DuckDB chunks it needs for
 // ChunkRows rows and converts them column by column into a wire.Chunk, so a
 // result of any size is never held in memory. The connection is released as
@@ -32,6 +33,14 @@
 // an aggregate or a sort.
 // cancelQuery interrupts DuckDB mid-statement (the interrupt is re-asserted
 // until the running call returns); later batches fail with CANCELLED.
+// Stats.Cancels counts every query that a cancelQuery or a
+// clearOrCancelQuery stopped before its last row, once (the connector sends
+// both when a caller's context ends): a cancelQuery of a query executing,
+// streaming or not yet executed, a clearOrCancelQuery of one executing or
+// streaming; a query whose execute or batch call was interrupted because
+// the call itself ended (the client gave up) had not finished either and
+// counts when it is then cancelled or cleared. Queries that produced every
+// row or failed do not count.
 // getResultMetadata reports rowCount -1 until every row has been produced
 // and the total afterwards (-1 is DB-API's "unknown"; the e6data Python
 // connector only stores the value as cursor.rowcount).
@@ -49,6 +58,21 @@
 // MAP -> MAP, STRUCT -> STRUCT and every other type (UUID, ENUM, INTERVAL,
 // TIME, BIT, UHUGEINT, ...) -> STRING, as DuckDB's VARCHAR text (the query
 // is wrapped in a SELECT that casts those columns); the NULL type -> NULL.
+//
+// # Connections
+//
+// Every prepare, execution, catalog call and explain uses a DuckDB
+// connection of its own, set up with USE catalog.schema and the session's
+// TimeZone. Connections are pooled: one returned clean is kept idle (at most
+// 64 over the database, least recently used closed first) and handed out
+// again for the same catalog.schema and TimeZone, without the setup
+// statements; the pool's lock is never held while DuckDB opens, sets up or
+// closes a connection, so concurrent queries get theirs concurrently. A
+// connection is returned clean only when nothing can have changed its
+// state: every statement it executed was a SELECT that produced every row
+// (or was only prepared), and it was never interrupted. A connection that
+// ran anything else (SET, USE, BEGIN, CREATE TEMP, ..., or EXPLAIN ANALYZE),
+// or whose query failed, was cancelled or cleared mid-result, is closed.
 //
 // # Sessions and resources
 //

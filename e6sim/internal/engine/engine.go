@@ -246,7 +246,7 @@ func (e *Engine) OwnsSession(id string) bool {
 // Stats is a snapshot of an engine's counters.
 type Stats struct {
 	Sessions, OpenQueries              int   // live (unexpired) sessions; queries not yet cleared or reclaimed
-	QueriesStarted, Cancels, Reclaimed int64 // executions started; queries cancelled before their end; queries reclaimed idle
+	QueriesStarted, Cancels, Reclaimed int64 // executions started; queries stopped before their last row by cancelQuery or clearOrCancelQuery, each once (see the package doc); queries reclaimed idle
 }
 
 // Stats returns a snapshot of the engine's counters.

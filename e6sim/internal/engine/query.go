@@ -63,6 +63,14 @@ type query struct {
 	lastOut int
 	failure error                      // status returned by calls after a failure
 	params  []*enginepb.ParameterValue // last bound parameters (for explain)
+	// callEnded says the execution failed because the call running it
+	// ended (the client gave up mid-call): the query had not finished.
+	callEnded bool
+	// cancelledFrom is the state the query was in when it was cancelled.
+	cancelledFrom int32
+	// aborted is set by the first abort, the only one that reports what it
+	// stopped.
+	aborted bool
 }
 
 func (q *query) touch() { q.lastTouch.Store(time.Now().UnixNano()) }
@@ -137,6 +145,7 @@ func (q *query) execute(ctx context.Context, db *DB, tz string, params []*engine
 	q.freeLocked(qPrepared) // a re-execution starts over
 	q.rows.Store(0)
 	q.failure = nil
+	q.callEnded = false
 	cn, err := db.connect(q.catalog, q.schema, tz)
 	if err != nil {
 		return sqlStatus(err)
@@ -169,6 +178,10 @@ func (q *query) execute(ctx context.Context, db *DB, tz string, params []*engine
 func (q *query) start(params []*enginepb.ParameterValue) ([]colPlan, error) {
 	if err := q.prepareLocked(q.sql); err != nil {
 		return nil, err
+	}
+	if mapping.PreparedStatementType(q.stmt) != mapping.StatementTypeSelect {
+		// It may change the connection's state (USE, SET, BEGIN, ...).
+		q.cn.taint()
 	}
 	base := preparedPlan(q.stmt)
 	for attempt := 0; attempt < 2; attempt++ {
@@ -358,6 +371,7 @@ func (q *query) failLocked(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		err = fmt.Errorf("query interrupted: the call was cancelled by the client (%w)", ctx.Err())
 		q.failure = status.Error(codes.Canceled, err.Error())
+		q.callEnded = true
 	} else {
 		q.failure = sqlStatus(err)
 	}
@@ -379,25 +393,51 @@ func (q *query) freeLocked(st int32) {
 		mapping.DestroyPrepare(&q.stmt)
 	}
 	if q.cn != nil {
-		q.cn.close()
+		if st == qDone {
+			q.cn.release() // reused unless tainted or interrupted
+		} else {
+			q.cn.close() // stopped mid-result, or failed
+		}
 		q.cn = nil
 	}
 	q.batch = nil
 	if cur := q.state.Load(); cur == qPrepared || cur == qRunning || st == qPrepared {
+		if st == qCancelled {
+			q.cancelledFrom = cur
+		}
 		q.state.Store(st)
 	}
 }
 
 // abort cancels the query with cause and frees it, waiting for a call in
-// progress to notice (it is interrupted). It returns the state the query
-// was in when the cancellation was requested.
+// progress to notice (it is interrupted). It returns what the cancellation
+// stopped: qPrepared for a query never executed, qRunning for one executing
+// or streaming (including one whose execution was interrupted because its
+// call ended, which had not finished either), qDone or qFailed for one that
+// had already ended, and qCancelled when an earlier abort came first, so
+// that a query is reported stopped at most once (cancelQuery followed by
+// clearOrCancelQuery, or both at once).
+//
+// The answer is read under mu after the cancellation, once an interrupted
+// call has recorded how it ended: reading the state before cancelling would
+// race with that call and with a concurrent abort.
 func (q *query) abort(cause error) int32 {
-	st := q.state.Load()
 	q.cancel(cause)
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.freeLocked(qCancelled)
-	return st
+	if q.aborted {
+		return qCancelled
+	}
+	q.aborted = true
+	switch st := q.state.Load(); {
+	case st == qCancelled:
+		return q.cancelledFrom
+	case st == qFailed && q.callEnded:
+		return qRunning
+	default:
+		return st
+	}
 }
 
 // alive reports what status answers: not failed and not cancelled.

@@ -81,7 +81,7 @@ func (e *Engine) validate(ctx context.Context, catalog, schema, tz, sql string) 
 	if err != nil {
 		return nil, sqlStatus(err)
 	}
-	defer cn.close()
+	defer cn.release() // describe only prepares
 	info, err := describe(ctx, cn, sql)
 	if err != nil {
 		return nil, sqlStatus(err)
@@ -253,7 +253,7 @@ func (e *Engine) explain(ctx context.Context, s *session, q *query, prefix strin
 	if err != nil {
 		return "", 0, sqlStatus(err)
 	}
-	defer cn.close()
+	defer cn.close() // EXPLAIN ANALYZE runs the statement: never reused
 	stop1, stop2 := cn.interruptOn(q.ctx), cn.interruptOn(ctx)
 	defer stop1()
 	defer stop2()
@@ -395,7 +395,7 @@ func (e *Engine) checkTimeZone(ctx context.Context, tz string) (string, error) {
 	if err != nil {
 		return "", status.Errorf(codes.InvalidArgument, "setProps: TimeZone %q: %v", truncate(tz, 64), err)
 	}
-	defer cn.close()
+	defer cn.release()
 	rows, err := cn.queryText(ctx, "SELECT CAST(current_setting('TimeZone') AS VARCHAR)")
 	if err != nil || len(rows) != 1 {
 		return "", sqlStatus(err)
