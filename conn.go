@@ -54,6 +54,7 @@ func (cn *conn) withRecovery(ctx context.Context, op, queryID string, read bool,
 	attempts := max(cfg.MaxRetryAttempts, 1)
 	backoff := rpc.Backoff{Base: cfg.RetryBackoff, Max: 10 * time.Second}
 	var err error
+	stale, lastQuery := "", cn.lastQueryID // stale: a strategy that answered 456 on an earlier attempt
 	attempt := 1
 	for ; ; attempt++ {
 		err = f(ctx)
@@ -61,11 +62,24 @@ func (cn *conn) withRecovery(ctx context.Context, op, queryID string, read bool,
 			if attempt > 1 {
 				cn.ctr.state.Count("recoveries", 1)
 			}
+			if stale != "" {
+				qid := queryID
+				if qid == "" && cn.lastQueryID != lastQuery {
+					qid = cn.lastQueryID // the query this operation ran
+				}
+				cn.ctr.state.Record(bluegreen.Event{Type: bluegreen.Recovered456, From: stale, To: cn.strategy, QueryID: qid})
+			}
 			return nil
 		}
 		var p permanent
 		if errors.As(err, &p) {
 			return newError(op, queryID, p.err)
+		}
+		if rpc.Classify(err) == rpc.KindWrongStrategy {
+			stale = cn.strategy
+			if re := (*rpc.Error)(nil); errors.As(err, &re) && re.Strategy != "" {
+				stale = re.Strategy
+			}
 		}
 		if !cn.repair(ctx, err) {
 			return newError(op, queryID, err)

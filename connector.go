@@ -66,6 +66,7 @@ type Connector struct {
 	cfg      *Config
 	log      *slog.Logger
 	stratLog *slog.Logger
+	red      *logRedactor // the loggers' redactor: tokens from TokenProvider are added to it
 	target   string
 	cc       *grpc.ClientConn
 	rpc      *rpc.Client
@@ -107,10 +108,11 @@ func NewConnector(cfg *Config, opts ...Option) (*Connector, error) {
 }
 
 func newConnector(cfg *Config) (*Connector, error) {
-	log := cfg.NewLogger()
+	log, red := cfg.newLogger(os.Stdout, os.Stderr)
 	target := net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))
 	c := &Connector{
 		cfg:      cfg,
+		red:      red,
 		log:      log.With("component", "connector", "cluster", clusterLabel(cfg, target)),
 		stratLog: log.With("component", "strategy", "cluster", clusterLabel(cfg, target)),
 		target:   target,
@@ -298,25 +300,30 @@ func (c *Connector) token(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", &Error{Op: "authenticate", sentinel: ErrAuth, Message: "token provider failed", cause: err}
 		}
+		c.red.add(t) // a rotated token is as secret as the first
 		return t, nil
 	}
 	return c.cfg.Token, nil
 }
 
 func (c *Connector) logEvent(e bluegreen.Event) {
-	c.stratLog.Info("strategy "+e.Type, "transition_type", e.Type, "strategy", e.To, "from", e.From, "query_id", e.QueryID)
+	st := e.To
+	if st == "" {
+		st = e.From // invalidated: the strategy found not live
+	}
+	c.stratLog.Info("strategy "+e.Type, "transition_type", e.Type, "strategy", st, "from", e.From, "query_id", e.QueryID)
 }
 
 // observer feeds what the call path sees into the strategy state.
 type observer struct{ c *Connector }
 
 func (o observer) Announced(call rpc.Call, s string) {
-	o.c.state.Announce(call.Strategy, s, "")
+	o.c.state.Announce(call.Strategy, s, call.QueryID)
 }
 
 func (o observer) Finished(call rpc.Call, kind rpc.Kind) {
 	if kind == rpc.KindNone && call.Strategy != "" {
-		o.c.state.Confirm(call.Strategy, "")
+		o.c.state.Confirm(call.Strategy, call.QueryID)
 	}
 }
 

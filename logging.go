@@ -186,7 +186,16 @@ func (r *logRedactor) add(secret string) {
 		}
 	}
 	r.secrets = append(r.secrets, secret)
+	if len(r.secrets) > maxSecrets {
+		// A provider minting a token per authentication must not grow
+		// this forever: forget the oldest rotated one (the first entry,
+		// the configured token, stays).
+		r.secrets = append(r.secrets[:1], r.secrets[2:]...)
+	}
 }
+
+// maxSecrets bounds the secrets a redactor remembers.
+const maxSecrets = 64
 
 func (r *logRedactor) text(s string) string {
 	r.mu.RLock()

@@ -166,7 +166,17 @@ func (cn *conn) prepared(ctx context.Context, op, text string, args []any, execu
 	if len(args) > 0 {
 		nv := make([]driver.NamedValue, len(args))
 		for i, a := range args {
+			// The conversion database/sql applies to query arguments.
 			nv[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+			if err := cn.CheckNamedValue(&nv[i]); errors.Is(err, driver.ErrSkip) {
+				v, err := driver.DefaultParameterConverter.ConvertValue(a)
+				if err != nil {
+					return fmt.Errorf("e6data: parameter %d: %w", i+1, err)
+				}
+				nv[i].Value = v
+			} else if err != nil {
+				return err
+			}
 		}
 		var err error
 		if text, err = interpolate(text, nv); err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
+	"math/big"
 	"strconv"
 	"strings"
 	"time"
@@ -12,13 +13,19 @@ import (
 )
 
 // scanPlaceholders calls f with the byte offset of every '?' placeholder in
-// query: outside '...' strings, "..." and `...` quoted identifiers, -- line
-// comments and /* */ block comments.
+// query: outside '...' strings (E'...' with backslash escapes too), "..."
+// and `...` quoted identifiers, $tag$...$tag$ dollar-quoted strings, --
+// line comments and /* */ block comments (which nest).
 func scanPlaceholders(query string, f func(i int)) {
 	for i := 0; i < len(query); i++ {
 		switch c := query[i]; c {
 		case '\'', '"', '`':
+			escapes := c == '\'' && i > 0 && (query[i-1] == 'E' || query[i-1] == 'e') && (i == 1 || !isIdentByte(query[i-2]))
 			for i++; i < len(query); i++ {
+				if escapes && query[i] == '\\' {
+					i++ // the escaped character, whatever it is
+					continue
+				}
 				if query[i] == c {
 					if i+1 < len(query) && query[i+1] == c { // doubled quote
 						i++
@@ -27,6 +34,19 @@ func scanPlaceholders(query string, f func(i int)) {
 					break
 				}
 			}
+		case '$':
+			if i > 0 && isIdentByte(query[i-1]) {
+				continue
+			}
+			tag, ok := dollarTag(query[i:])
+			if !ok {
+				continue
+			}
+			end := strings.Index(query[i+len(tag):], tag)
+			if end < 0 {
+				return // unterminated: the rest is quoted
+			}
+			i += len(tag) + end + len(tag) - 1
 		case '-':
 			if i+1 < len(query) && query[i+1] == '-' {
 				for i < len(query) && query[i] != '\n' {
@@ -35,16 +55,47 @@ func scanPlaceholders(query string, f func(i int)) {
 			}
 		case '/':
 			if i+1 < len(query) && query[i+1] == '*' {
-				end := strings.Index(query[i+2:], "*/")
-				if end < 0 {
-					return
+				depth := 1
+				for i += 2; i < len(query) && depth > 0; i++ {
+					switch {
+					case query[i] == '*' && i+1 < len(query) && query[i+1] == '/':
+						depth--
+						i++
+					case query[i] == '/' && i+1 < len(query) && query[i+1] == '*':
+						depth++
+						i++
+					}
 				}
-				i += end + 3
+				if depth > 0 {
+					return // unterminated: the rest is a comment
+				}
+				i-- // on the comment's last byte
 			}
 		case '?':
 			f(i)
 		}
 	}
+}
+
+// dollarTag returns the opening delimiter of a dollar-quoted string ("$$"
+// or "$tag$") at the start of s.
+func dollarTag(s string) (string, bool) {
+	for j := 1; j < len(s); j++ {
+		c := s[j]
+		switch {
+		case c == '$':
+			return s[:j+1], true
+		case c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c >= 0x80:
+		case '0' <= c && c <= '9' && j > 1:
+		default:
+			return "", false
+		}
+	}
+	return "", false
+}
+
+func isIdentByte(c byte) bool {
+	return c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c >= 0x80
 }
 
 func countPlaceholders(query string) int {
@@ -88,7 +139,10 @@ func interpolate(query string, args []driver.NamedValue) (string, error) {
 	return b.String(), nil
 }
 
-// appendLiteral writes the SQL literal for v.
+// appendLiteral writes the SQL literal for v. Negative numbers are
+// parenthesized (so "10-?" never becomes the comment "10--5"); floats and
+// decimals are cast from their exact text, so the server parses them at
+// their own precision (no detour through another type).
 func appendLiteral(b *strings.Builder, v any) error {
 	switch x := v.(type) {
 	case nil:
@@ -100,9 +154,9 @@ func appendLiteral(b *strings.Builder, v any) error {
 			b.WriteString("FALSE")
 		}
 	case int64:
-		b.WriteString(strconv.FormatInt(x, 10))
+		appendSigned(b, strconv.FormatInt(x, 10))
 	case int32:
-		b.WriteString(strconv.FormatInt(int64(x), 10))
+		appendSigned(b, strconv.FormatInt(int64(x), 10))
 	case uint64:
 		b.WriteString(strconv.FormatUint(x, 10))
 	case float64:
@@ -112,6 +166,9 @@ func appendLiteral(b *strings.Builder, v any) error {
 	case string:
 		if !utf8.ValidString(x) {
 			return fmt.Errorf("string is not valid UTF-8 (pass binary data as []byte)")
+		}
+		if strings.IndexByte(x, 0) >= 0 {
+			return fmt.Errorf("string contains a NUL byte, which SQL text cannot carry (use server-side parameters, or pass it as []byte)")
 		}
 		appendQuoted(b, x)
 	case []byte:
@@ -127,30 +184,63 @@ func appendLiteral(b *strings.Builder, v any) error {
 		b.WriteString(x.UTC().Format("2006-01-02 15:04:05.999999"))
 		b.WriteByte('\'')
 	case Decimal:
-		d, err := ParseDecimal(string(x))
-		if err != nil {
-			return err
-		}
-		b.WriteString(string(d))
+		return appendDecimal(b, x)
 	default:
 		return fmt.Errorf("unsupported type %T", v)
 	}
 	return nil
 }
 
+// appendSigned writes an integer literal, parenthesized when negative.
+func appendSigned(b *strings.Builder, s string) {
+	if strings.HasPrefix(s, "-") {
+		b.WriteByte('(')
+		b.WriteString(s)
+		b.WriteByte(')')
+		return
+	}
+	b.WriteString(s)
+}
+
+// maxHugeint is 2^127-1, the largest integer DuckDB keeps exact as an
+// untyped literal beyond 38 digits.
+var maxHugeint, _ = new(big.Int).SetString("170141183460469231731687303715884105727", 10)
+
+// appendDecimal writes d as CAST('d' AS DECIMAL(p,s)): its exact value and
+// scale. DECIMAL128 holds 38 digits; a wider integer within the 128-bit
+// range is written as a plain literal, anything else is refused.
+func appendDecimal(b *strings.Builder, x Decimal) error {
+	d, err := ParseDecimal(string(x))
+	if err != nil {
+		return err
+	}
+	digits := strings.TrimPrefix(string(d), "-")
+	intPart, frac, _ := strings.Cut(digits, ".")
+	prec := max(len(strings.TrimLeft(intPart, "0"))+len(frac), 1)
+	if prec <= 38 {
+		fmt.Fprintf(b, "CAST('%s' AS DECIMAL(%d,%d))", d, prec, len(frac))
+		return nil
+	}
+	if n, ok := new(big.Int).SetString(string(d), 10); ok && frac == "" && n.CmpAbs(maxHugeint) <= 0 {
+		appendSigned(b, string(d))
+		return nil
+	}
+	return fmt.Errorf("decimal %s has %d significant digits; DECIMAL128 holds at most 38", x, prec)
+}
+
 func appendFloat(b *strings.Builder, f float64, bits int, typ string) error {
-	b.WriteString("CAST(")
+	b.WriteString("CAST('")
 	switch {
 	case math.IsNaN(f):
-		b.WriteString("'NaN'")
+		b.WriteString("NaN")
 	case math.IsInf(f, 1):
-		b.WriteString("'Infinity'")
+		b.WriteString("Infinity")
 	case math.IsInf(f, -1):
-		b.WriteString("'-Infinity'")
+		b.WriteString("-Infinity")
 	default:
 		b.WriteString(strconv.FormatFloat(f, 'g', -1, bits))
 	}
-	b.WriteString(" AS ")
+	b.WriteString("' AS ")
 	b.WriteString(typ)
 	b.WriteByte(')')
 	return nil

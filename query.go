@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"reflect"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"google.golang.org/grpc"
 
@@ -64,6 +66,13 @@ func (cn *conn) queryOptions(args []driver.NamedValue) (queryOptions, error) {
 				o.timeout = v
 			case int64:
 				o.timeout = time.Duration(v) * time.Second
+			case int: // database/sql does not convert named settings
+				o.timeout = time.Duration(v) * time.Second
+			case float64:
+				if math.IsNaN(v) || v > float64(math.MaxInt64/int64(time.Second)) {
+					return o, bad("duration")
+				}
+				o.timeout = time.Duration(v * float64(time.Second))
 			case string:
 				d, err := time.ParseDuration(v)
 				if err != nil {
@@ -145,7 +154,7 @@ func (cn *conn) query(ctx context.Context, text string, o queryOptions) (*rows, 
 }
 
 func (cn *conn) call(ctx context.Context, q *query, method string, req, resp any, opts ...grpc.CallOption) error {
-	return cn.ctr.rpc.Invoke(ctx, rpc.Call{Method: method, Strategy: q.strategy, PlannerIP: q.engineIP}, req, resp, opts...)
+	return cn.ctr.rpc.Invoke(ctx, rpc.Call{Method: method, Strategy: q.strategy, PlannerIP: q.engineIP, QueryID: q.id}, req, resp, opts...)
 }
 
 // runOnce is one attempt: session, prepare, execute, metadata, first batch.
@@ -547,9 +556,17 @@ func paramTypeValue(v any) (typ, val string, err error) {
 	case float32:
 		return "FLOAT", strconv.FormatFloat(float64(x), 'g', -1, 32), nil
 	case string:
+		if !utf8.ValidString(x) {
+			return "", "", fmt.Errorf("string is not valid UTF-8 (pass binary data as []byte, with client-side parameters)")
+		}
 		return "STRING", x, nil
 	case []byte:
-		return "BINARY", fmt.Sprintf("%x", x), nil
+		if x == nil {
+			return "NULL", "", nil
+		}
+		// ParameterValue.value is a protobuf string: it cannot carry
+		// arbitrary bytes, and no encoding of them is agreed with servers.
+		return "", "", fmt.Errorf("[]byte cannot be sent as a server-side parameter (use client-side parameters, the default)")
 	case time.Time:
 		return "DATETIME", x.UTC().Format("2006-01-02 15:04:05.999999"), nil
 	case Decimal:

@@ -81,9 +81,14 @@ func (d Decimal) Float64() (float64, error) { return strconv.ParseFloat(string(d
 func (d Decimal) String() string { return string(d) }
 
 // Decompose implements database/sql's decimal decomposition: form 0 (finite),
-// sign, big-endian coefficient and base-10 exponent.
+// sign, big-endian coefficient and base-10 exponent. A d that is not a
+// number gives form 2 (NaN). The coefficient is appended to buf[:0].
 func (d Decimal) Decompose(buf []byte) (form byte, negative bool, coefficient []byte, exponent int32) {
-	s := string(d)
+	c, err := ParseDecimal(string(d))
+	if err != nil {
+		return 2, false, nil, 0
+	}
+	s := string(c)
 	if strings.HasPrefix(s, "-") {
 		negative, s = true, s[1:]
 	}
@@ -93,9 +98,9 @@ func (d Decimal) Decompose(buf []byte) (form byte, negative bool, coefficient []
 	}
 	n, ok := new(big.Int).SetString(s, 10)
 	if !ok {
-		return 2, false, nil, 0 // NaN: not a number
+		return 2, false, nil, 0
 	}
-	return 0, negative, n.FillBytes(buf[:0:0]), exponent
+	return 0, negative, append(buf[:0], n.Bytes()...), exponent
 }
 
 // RatScanner returns a sql.Scanner that stores a DECIMAL (or any numeric)

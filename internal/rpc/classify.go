@@ -111,10 +111,12 @@ func classifyStatus(code codes.Code, msg string) Kind {
 }
 
 // mentionsHTTPStatus reports whether msg contains the word "status" followed,
-// within a short stretch without digits, by the number num standing alone.
-// It matches "status: 456", "Status:456", "Received http2 header with
-// status: 456" and "unexpected HTTP status code received from server: 456
-// (...)", but not "status: 4567" or "status: 200 ... 456 bytes".
+// within a short stretch of letters, spaces and colons, by the number num
+// standing alone. It matches "status: 456", "Status:456", "Received http2
+// header with status: 456" and "unexpected HTTP status code received from
+// server: 456 (...)", but not "status: 4567", "status: 200 ... 456 bytes",
+// nor SQL that a server echoes in an error message: "http_status = 503",
+// "WHERE status = 503", "'status: 503'".
 func mentionsHTTPStatus(msg, num string) bool {
 	const maxGap = 40
 	for i := 0; ; {
@@ -122,9 +124,14 @@ func mentionsHTTPStatus(msg, num string) bool {
 		if j < 0 {
 			return false
 		}
-		k := i + j + len("status")
+		start := i + j
+		k := start + len("status")
+		i = k
+		if start > 0 && !standsAlone(msg[start-1]) {
+			continue // part of a longer word, or quoted
+		}
 		gap := 0
-		for k < len(msg) && gap <= maxGap && !isDigit(msg[k]) {
+		for k < len(msg) && gap <= maxGap && isGapByte(msg[k]) {
 			k++
 			gap++
 		}
@@ -134,8 +141,18 @@ func mentionsHTTPStatus(msg, num string) bool {
 				return true
 			}
 		}
-		i += j + len("status")
 	}
+}
+
+// standsAlone reports whether c may precede the word "status" of a signal.
+func standsAlone(c byte) bool {
+	return !(isDigit(c) || c == '_' || c == '\'' || c == '"' || c == '`' ||
+		'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z')
+}
+
+// isGapByte reports whether c may stand between "status" and its number.
+func isGapByte(c byte) bool {
+	return c == ' ' || c == ':' || c == '\t' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }
 
 func isDigit(b byte) bool { return b >= '0' && b <= '9' }

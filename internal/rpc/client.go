@@ -24,6 +24,7 @@ type Call struct {
 	Method    string // full method name, e.g. "/QueryEngineService/prepareStatementV2"
 	Strategy  string // "blue" or "green"; empty while none is known
 	PlannerIP string // the engineIP of the query's prepare, for query-scoped calls
+	QueryID   string // the query a query-scoped call is about (not sent; for the observer)
 }
 
 // Name is the method's short name ("prepareStatementV2").

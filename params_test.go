@@ -1,0 +1,969 @@
+package e6data
+
+import (
+	"bytes"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"math/big"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/e6go/e6data/e6sim"
+)
+
+// hostileStrings is the string corpus every parameter path must carry
+// byte for byte.
+func hostileStrings() []string {
+	return []string{
+		"", " ", "'", "''", "'''", "a'b", "it''s", "'; DROP TABLE customers; --",
+		`\`, `\\`, `\'`, `it\'s`, `\''`, `'\`, `\n`, `\x00`,
+		`"`, `""`, `a"b`, "`", "``", "-- comment", "--\n", "a -- b\nc", "/*", "*/", "/* ? */", "/* /* */",
+		"?", "??", "'?'", "\"?\"", "? ?", "$1", "$$", "$$?$$", "$tag$?$tag$", "E'", "E'\\'?'", ":name", "@p1", "%s %d %v",
+		";", "a;b", ";;", "SELECT ?", "null", "NULL", "TRUE",
+		"tab\tnl\ncr\rcrlf\r\n", "\x01\x02\x1f\x7f", "\u2028\u2029", "\u00a0nbsp", "\ufeffBOM",
+		"🎉", "😀👍🏽👨‍👩‍👧‍👦", "e\u0301 a\u0308\u0301\u0327", "\u05e9\u05dc\u05d5\u05dd \u0645\u0631\u062d\u0628\u0627", "\u202eRTL override\u202c", "日本語テキスト", "\U0010FFFF\uFFFD",
+		"naïve café 日本語 🎉 'single' \"double\" back\\slash tab\tend",
+		strings.Repeat("'", 101), strings.Repeat(`\'`, 50), strings.Repeat("?", 64),
+	}
+}
+
+// paramCase is one argument and what must come back for it.
+type paramCase struct {
+	name   string
+	arg    any
+	want   any  // the value Scan into `any` must yield (nil: arg itself)
+	server bool // the simulator supports it as a server-side parameter
+}
+
+func paramCorpus(t testing.TB) []paramCase {
+	var cs []paramCase
+	for i, s := range hostileStrings() {
+		cs = append(cs, paramCase{name: fmt.Sprintf("string%02d", i), arg: s, server: true})
+	}
+	all := make([]byte, 256)
+	for i := range all {
+		all[i] = byte(i)
+	}
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		ny = time.FixedZone("EST", -5*3600)
+	}
+	kolkata := time.FixedZone("IST", 5*3600+1800)
+	utc := func(us int64) time.Time { return time.UnixMicro(us).UTC() }
+	cs = append(cs,
+		paramCase{name: "bytes/all256", arg: all},
+		paramCase{name: "bytes/empty", arg: []byte{}},
+		paramCase{name: "bytes/quotes", arg: []byte("'\\\x00?--")},
+		paramCase{name: "bytes/nil", arg: []byte(nil), want: nilValue{}, server: true},
+		paramCase{name: "nil", arg: nil, want: nilValue{}, server: true},
+		paramCase{name: "true", arg: true, server: true},
+		paramCase{name: "false", arg: false, server: true},
+		paramCase{name: "int32/min", arg: int32(math.MinInt32), server: true},
+		paramCase{name: "int32/max", arg: int32(math.MaxInt32), server: true},
+		paramCase{name: "int32/-1", arg: int32(-1), server: true},
+		paramCase{name: "int64/min", arg: int64(math.MinInt64), server: true},
+		paramCase{name: "int64/max", arg: int64(math.MaxInt64), server: true},
+		paramCase{name: "int64/0", arg: int64(0), server: true},
+		paramCase{name: "int/-42", arg: -42, want: int64(-42), server: true},
+		paramCase{name: "uint64/max", arg: uint64(math.MaxUint64), want: Decimal("18446744073709551615"), server: true},
+		paramCase{name: "time/epoch", arg: time.Unix(0, 0), want: utc(0), server: true},
+		paramCase{name: "time/-1µs", arg: utc(-1), want: utc(-1), server: true},
+		paramCase{name: "time/1969-micros", arg: time.Date(1969, 7, 20, 20, 17, 40, 123456000, time.UTC), want: utc(-14182939876544), server: true},
+		paramCase{name: "time/1900-NY", arg: time.Date(1900, 1, 1, 0, 0, 0, 1000, ny), want: time.Date(1900, 1, 1, 0, 0, 0, 1000, ny).UTC(), server: true},
+		paramCase{name: "time/0001", arg: time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), want: time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), server: true},
+		paramCase{name: "time/9999", arg: utc(253402300799999999), want: utc(253402300799999999), server: true},
+		paramCase{name: "time/kolkata", arg: time.Date(2024, 2, 29, 18, 44, 15, 123456000, kolkata), want: utc(1709212455123456), server: true},
+		paramCase{name: "time/nanos-truncated", arg: time.Date(2024, 2, 29, 13, 14, 15, 123456789, time.UTC), want: utc(1709212455123456), server: true},
+		paramCase{name: "time/pre1970-nanos-floor", arg: time.Date(1969, 12, 31, 23, 59, 59, 999999999, time.UTC), want: utc(-1), server: true},
+		paramCase{name: "decimal/38", arg: Decimal("1234567890123456789012345678.1234567890"), server: true},
+		paramCase{name: "decimal/38neg", arg: Decimal("-9999999999999999999999999999.9999999999"), server: true},
+		paramCase{name: "decimal/38int", arg: Decimal("99999999999999999999999999999999999999"), server: true},
+		paramCase{name: "decimal/tiny", arg: Decimal("0.00000000000000000000000000000000000001"), server: true},
+		paramCase{name: "decimal/-tiny", arg: Decimal("-0.0000000000000000000000000000000000001"), server: true},
+		paramCase{name: "decimal/scale", arg: Decimal("12.50"), server: true},
+		paramCase{name: "decimal/zero-scale2", arg: Decimal("0.00"), server: true},
+		paramCase{name: "decimal/int", arg: Decimal("5"), server: true},
+		paramCase{name: "decimal/-half", arg: Decimal("-0.5"), server: true},
+		paramCase{name: "decimal/exp", arg: Decimal("1.5e-3"), want: Decimal("0.0015")},
+		paramCase{name: "decimal/plus", arg: Decimal("+007.10"), want: Decimal("7.10")},
+		paramCase{name: "decimal/hugeint-max", arg: Decimal("170141183460469231731687303715884105727")},
+		paramCase{name: "decimal/hugeint-min+1", arg: Decimal("-170141183460469231731687303715884105727")},
+	)
+	for _, f := range []float64{0, math.Copysign(0, -1), 1, -1, 0.1, 0.30000000000000004, math.Pi, -math.E, 1e300, -1e-300,
+		math.MaxFloat64, -math.MaxFloat64, math.SmallestNonzeroFloat64, -math.SmallestNonzeroFloat64,
+		2.2250738585072014e-308, 123456789012345678, 9007199254740993, math.NaN(), math.Inf(1), math.Inf(-1)} {
+		cs = append(cs, paramCase{name: "float64/" + strconv.FormatFloat(f, 'g', -1, 64), arg: f, server: true})
+	}
+	for _, f := range []float32{0, float32(math.Copysign(0, -1)), 1.5, -0.25, 0.1, math.MaxFloat32, -math.MaxFloat32,
+		math.SmallestNonzeroFloat32, 1.17549435e-38, 16777217, float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
+		cs = append(cs, paramCase{name: "float32/" + strconv.FormatFloat(float64(f), 'g', -1, 32), arg: f, server: true})
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 20; i++ {
+		f := math.Float64frombits(rng.Uint64())
+		cs = append(cs, paramCase{name: fmt.Sprintf("float64/random%02d", i), arg: f, server: true})
+		g := math.Float32frombits(rng.Uint32())
+		cs = append(cs, paramCase{name: fmt.Sprintf("float32/random%02d", i), arg: g, server: true})
+	}
+	return cs
+}
+
+// nilValue marks "must come back as NULL".
+type nilValue struct{}
+
+// sameValue reports whether got (scanned into any) is exactly what c must
+// give back.
+func sameValue(c paramCase, got any) error {
+	want := c.want
+	if want == nil {
+		want = c.arg
+	}
+	bad := func() error { return fmt.Errorf("got %T %#v, want %T %#v", got, got, want, want) }
+	switch w := want.(type) {
+	case nilValue:
+		if got != nil {
+			return bad()
+		}
+	case string:
+		if g, ok := got.(string); !ok || g != w {
+			return bad()
+		}
+	case []byte:
+		if g, ok := got.([]byte); !ok || !bytes.Equal(g, w) || g == nil {
+			return bad()
+		}
+	case bool:
+		if g, ok := got.(bool); !ok || g != w {
+			return bad()
+		}
+	case int32, int64:
+		wi := reflectInt(w)
+		switch g := got.(type) {
+		case int32:
+			if int64(g) != wi {
+				return bad()
+			}
+		case int64:
+			if g != wi {
+				return bad()
+			}
+		default:
+			return bad()
+		}
+	case float64:
+		g, ok := got.(float64)
+		if !ok || math.Float64bits(g) != math.Float64bits(w) && !(math.IsNaN(g) && math.IsNaN(w)) {
+			return bad()
+		}
+	case float32:
+		g, ok := got.(float32)
+		if !ok || math.Float32bits(g) != math.Float32bits(w) && !(g != g && w != w) {
+			return bad()
+		}
+	case time.Time:
+		g, ok := got.(time.Time)
+		if !ok || !g.Equal(w) || g.Location() != time.UTC {
+			return bad()
+		}
+	case Decimal:
+		canon, err := ParseDecimal(string(w))
+		if err != nil {
+			return err
+		}
+		if g, ok := got.(Decimal); !ok || g != canon {
+			return bad()
+		}
+	default:
+		return fmt.Errorf("test bug: no comparison for %T", want)
+	}
+	return nil
+}
+
+func reflectInt(v any) int64 {
+	switch x := v.(type) {
+	case int32:
+		return int64(x)
+	case int64:
+		return x
+	}
+	panic(v)
+}
+
+// paramModes are the two ways parameters reach the server.
+var paramModes = []struct {
+	name   string
+	server bool
+}{{"client", false}, {"server", true}}
+
+// TestParamsRoundTrip sends every value of the corpus through `SELECT ?`
+// and checks it comes back exactly, with client-side literals (default)
+// and with server-side parameters (WithServerSideParams).
+func TestParamsRoundTrip(t *testing.T) {
+	srv := startSim(t, e6sim.Config{})
+	for _, mode := range paramModes {
+		t.Run(mode.name, func(t *testing.T) {
+			db, _ := openDB(t, srv, WithServerSideParams(mode.server))
+			db.SetMaxOpenConns(1)
+			for _, c := range paramCorpus(t) {
+				if mode.server && !c.server {
+					continue
+				}
+				var got any
+				if err := db.QueryRow("SELECT ?", c.arg).Scan(&got); err != nil {
+					t.Errorf("%s: %v", c.name, err)
+					continue
+				}
+				if err := sameValue(c, got); err != nil {
+					t.Errorf("%s: %v", c.name, err)
+				}
+			}
+		})
+	}
+	rpcs := srv.Stats().RPCs
+	if rpcs["QueryEngineService/executeStatementV2"] == 0 || rpcs["QueryEngineService/executeStatement"] == 0 {
+		t.Fatalf("both execute paths should have been used: %v", rpcs)
+	}
+}
+
+// TestParamsAllInOneStatement puts the whole corpus into one statement, so
+// every placeholder must get its own argument in order.
+func TestParamsAllInOneStatement(t *testing.T) {
+	srv := startSim(t, e6sim.Config{})
+	for _, mode := range paramModes {
+		t.Run(mode.name, func(t *testing.T) {
+			db, _ := openDB(t, srv)
+			var cs []paramCase
+			for _, c := range paramCorpus(t) {
+				if !mode.server || c.server {
+					cs = append(cs, c)
+				}
+			}
+			args := make([]any, 0, len(cs)+1)
+			cols := make([]string, len(cs))
+			for i, c := range cs {
+				args = append(args, c.arg)
+				cols[i] = "? AS c" + strconv.Itoa(i)
+			}
+			args = append(args, sql.Named("server_side_params", mode.server))
+			// Comments and strings with '?' around the placeholders.
+			q := "SELECT /* ? '?' */ '?' AS q, -- ? \n" + strings.Join(cols, ", ") + ` FROM (SELECT 1 AS "a?b") t;`
+			rows, err := db.Query(q, args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			if !rows.Next() {
+				t.Fatalf("no row: %v", rows.Err())
+			}
+			got := make([]any, len(cs)+1)
+			ptrs := make([]any, len(got))
+			for i := range got {
+				ptrs[i] = &got[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			if got[0] != "?" {
+				t.Errorf("q = %#v", got[0])
+			}
+			for i, c := range cs {
+				if err := sameValue(c, got[i+1]); err != nil {
+					t.Errorf("%s: %v", c.name, err)
+				}
+			}
+		})
+	}
+}
+
+// TestParamsCompareWithColumns proves the rendered values equal the stored
+// ones (not only themselves): `SELECT <column> = ?`.
+func TestParamsCompareWithColumns(t *testing.T) {
+	srv := startSim(t, e6sim.Config{})
+	db, _ := openDB(t, srv)
+	kolkata := time.FixedZone("IST", 5*3600+1800)
+	for _, c := range []struct {
+		col  string
+		id   int
+		arg  any
+		skip bool // not as a server-side parameter
+	}{
+		{"c_varchar", 2, "naïve café 日本語 🎉 'single' \"double\" back\\slash tab\tend", false},
+		{"c_varchar", 3, "", false},
+		{"c_blob", 1, []byte{0xDE, 0xAD, 0xBE, 0xEF}, true},
+		{"c_blob", 3, []byte{0x00, 0x80, 0xFF}, true},
+		{"c_blob", 2, []byte{}, true},
+		{"c_integer", 2, int32(math.MinInt32), false},
+		{"c_bigint", 2, int64(math.MinInt64), false},
+		{"c_bigint", 3, int64(math.MaxInt64), false},
+		{"c_ubigint", 3, uint64(math.MaxUint64), false},
+		{"c_hugeint", 3, Decimal("170141183460469231731687303715884105727"), true},
+		{"c_decimal_38_10", 1, Decimal("1234567890123456789012345678.1234567890"), false},
+		{"c_decimal_38_10", 2, Decimal("-9999999999999999999999999999.9999999999"), false},
+		{"c_decimal_38_0", 3, Decimal("99999999999999999999999999999999999999"), false},
+		{"c_decimal_4_1", 1, Decimal("12.5"), false},
+		{"c_double", 2, -2.5e-300, false},
+		{"c_double", 3, math.MaxFloat64, false},
+		{"c_float", 3, float32(math.MaxFloat32), false},
+		{"c_float", 2, float32(-0.25), false},
+		{"c_boolean", 2, false, false},
+		{"c_timestamp", 2, time.UnixMicro(-14182939876544).In(kolkata), false},
+		{"c_timestamp", 3, time.UnixMicro(253402300799999999), false},
+		{"c_timestamp_ms", 2, time.UnixMicro(-1000), false},
+	} {
+		for _, mode := range paramModes {
+			if mode.server && c.skip {
+				continue
+			}
+			var eq sql.NullBool
+			q := fmt.Sprintf("SELECT %s = ? FROM all_types WHERE id = ?", c.col)
+			if err := db.QueryRow(q, c.arg, c.id, sql.Named("server_side_params", mode.server)).Scan(&eq); err != nil {
+				t.Errorf("%s %s id %d: %v", mode.name, c.col, c.id, err)
+				continue
+			}
+			if !eq.Valid || !eq.Bool {
+				t.Errorf("%s: %s of row %d != %#v", mode.name, c.col, c.id, c.arg)
+			}
+		}
+	}
+}
+
+// A negative number after a minus sign must not turn into a -- comment.
+func TestParamsNegativeAfterMinus(t *testing.T) {
+	srv := startSim(t, e6sim.Config{})
+	db, _ := openDB(t, srv)
+	for _, arg := range []any{int64(-5), int32(-5), -5, Decimal("-5"), -5.0, float32(-5)} {
+		var got float64
+		if err := db.QueryRow("SELECT CAST(10-? AS DOUBLE)", arg).Scan(&got); err != nil {
+			t.Errorf("%T: %v", arg, err)
+			continue
+		}
+		if got != 15 {
+			t.Errorf("10-(%T -5) = %v, want 15", arg, got)
+		}
+	}
+}
+
+func TestParamsLongStrings(t *testing.T) {
+	srv := startSim(t, e6sim.Config{})
+	db, _ := openDB(t, srv)
+	unit := "'\\?--;/*🎉e\u0301\"" // 19 bytes, 2 of them quotes
+	long := strings.Repeat(unit, (1<<20)/len(unit)+1)[:1<<20]
+	for !utf8.ValidString(long) { // cut inside a rune: drop its start
+		long = long[:len(long)-1]
+	}
+	long += strings.Repeat("x", 1<<20-len(long))
+	if len(long) != 1<<20 {
+		t.Fatal(len(long))
+	}
+	for _, mode := range paramModes {
+		var got string
+		var n int64
+		if err := db.QueryRow("SELECT ? AS v, strlen(?) AS n", long, long, sql.Named("server_side_params", mode.server)).Scan(&got, &n); err != nil {
+			t.Fatalf("%s: %v", mode.name, err)
+		}
+		if got != long || n != 1<<20 {
+			t.Fatalf("%s: 1 MiB string came back as %d bytes (server counted %d), equal=%v", mode.name, len(got), n, got == long)
+		}
+	}
+}
+
+// NUL bytes cannot travel inside SQL text (DuckDB's parser stops at the
+// first NUL: the literal would be cut short). Client-side rendering refuses
+// them before anything is sent; server-side parameters carry them exactly.
+func TestParamsNULByte(t *testing.T) {
+	srv := startSim(t, e6sim.Config{})
+	db, _ := openDB(t, srv)
+	for _, s := range []string{"\x00", "a\x00b", "x\x00'); --"} {
+		before := srv.Stats().RPCs["QueryEngineService/prepareStatementV2"]
+		var got string
+		err := db.QueryRow("SELECT ?", s).Scan(&got)
+		if err == nil || !strings.Contains(err.Error(), "NUL") || errors.Is(err, ErrQueryFailed) {
+			t.Errorf("client-side %q: err = %v (value %q), want a clear NUL error", s, err, got)
+		}
+		if after := srv.Stats().RPCs["QueryEngineService/prepareStatementV2"]; after != before {
+			t.Errorf("client-side %q: the statement was sent anyway", s)
+		}
+		if err := db.QueryRow("SELECT ?", s, sql.Named("server_side_params", true)).Scan(&got); err != nil || got != s {
+			t.Errorf("server-side %q: got %q err %v", s, got, err)
+		}
+	}
+	// As bytes it is fine client-side too.
+	var b []byte
+	if err := db.QueryRow("SELECT ?", []byte("a\x00b")).Scan(&b); err != nil || string(b) != "a\x00b" {
+		t.Errorf("bytes with NUL: %q %v", b, err)
+	}
+}
+
+func TestParamsInvalidUTF8(t *testing.T) {
+	srv := startSim(t, e6sim.Config{})
+	db, _ := openDB(t, srv)
+	for _, mode := range paramModes {
+		for _, s := range []string{"\xff", "a\xc3", "\xed\xa0\x80", "ok\x80ok"} {
+			before := srv.Stats().RPCs["QueryEngineService/executeStatementV2"]
+			var got string
+			err := db.QueryRow("SELECT ?", s, sql.Named("server_side_params", mode.server)).Scan(&got)
+			if err == nil || !strings.Contains(err.Error(), "UTF-8") || errors.Is(err, ErrQueryFailed) {
+				t.Errorf("%s %q: err = %v, want a clear UTF-8 error", mode.name, s, err)
+			}
+			if srv.Stats().RPCs["QueryEngineService/executeStatementV2"] != before {
+				t.Errorf("%s %q: sent anyway", mode.name, s)
+			}
+		}
+	}
+}
+
+// []byte has no agreed encoding in ParameterValue (a protobuf string):
+// server-side mode refuses it rather than send something the server would
+// read as other bytes.
+func TestParamsBytesServerSideRefused(t *testing.T) {
+	srv := startSim(t, e6sim.Config{})
+	db, _ := openDB(t, srv, WithServerSideParams(true))
+	var got []byte
+	err := db.QueryRow("SELECT ?", []byte{0xDE, 0xAD}).Scan(&got)
+	if err == nil || !strings.Contains(err.Error(), "[]byte") || !strings.Contains(err.Error(), "client-side") {
+		t.Fatalf("err = %v (got %x), want a clear refusal", err, got)
+	}
+	if err := db.QueryRow("SELECT ?", []byte{0xDE, 0xAD}, sql.Named("server_side_params", false)).Scan(&got); err != nil || !bytes.Equal(got, []byte{0xDE, 0xAD}) {
+		t.Fatalf("per-query client-side override: %x %v", got, err)
+	}
+}
+
+func TestParamsDecimalTooWide(t *testing.T) {
+	srv := startSim(t, e6sim.Config{})
+	db, _ := openDB(t, srv)
+	for _, d := range []Decimal{"1234567890123456789012345678901234567890.5", "0.000000000000000000000000000000000000001",
+		"170141183460469231731687303715884105728", "-170141183460469231731687303715884105728", "1e40", "NaN", "1.2.3", ""} {
+		var got any
+		err := db.QueryRow("SELECT ?", d).Scan(&got)
+		if err == nil || errors.Is(err, ErrQueryFailed) || !strings.Contains(err.Error(), "parameter 1") {
+			t.Errorf("%q: got %#v err %v, want a clear client-side error", d, got, err)
+		}
+	}
+}
+
+func TestParamsPlaceholderScanningEndToEnd(t *testing.T) {
+	srv := startSim(t, e6sim.Config{})
+	db, _ := openDB(t, srv)
+	for _, c := range []struct {
+		q    string
+		args []any
+		want []any
+	}{
+		{"SELECT '?' AS a, ? AS b", []any{int64(1)}, []any{"?", int64(1)}},
+		{`SELECT ? AS "?x?", '''?''' AS c`, []any{"v"}, []any{"v", "'?'"}},
+		{"SELECT ? -- is this ? a placeholder?\n, 2", []any{int64(7)}, []any{int64(7), int32(2)}},
+		{"SELECT /* ? */ ? /* /* nested ? */ ? */, 3", []any{"n"}, []any{"n", int32(3)}},
+		{`SELECT E'it\'s ?', ?`, []any{"e"}, []any{"it's ?", "e"}},
+		{"SELECT $$ ? $$, $q$ ?'$ $q$, ?", []any{"d"}, []any{" ? ", " ?'$ ", "d"}},
+		{"SELECT ?;", []any{"semi;"}, []any{"semi;"}},
+		{"SELECT ? ; \n", []any{int64(-1)}, []any{int64(-1)}},
+	} {
+		for _, mode := range paramModes {
+			rows, err := db.Query(c.q, append(c.args, sql.Named("server_side_params", mode.server))...)
+			if err != nil {
+				t.Errorf("%s %q: %v", mode.name, c.q, err)
+				continue
+			}
+			got := make([]any, len(c.want))
+			ptrs := make([]any, len(got))
+			for i := range got {
+				ptrs[i] = &got[i]
+			}
+			if !rows.Next() {
+				t.Errorf("%s %q: no row %v", mode.name, c.q, rows.Err())
+			} else if err := rows.Scan(ptrs...); err != nil {
+				t.Errorf("%s %q: %v", mode.name, c.q, err)
+			} else if fmt.Sprint(got...) != fmt.Sprint(c.want...) { // INTEGER or LONG alike
+				t.Errorf("%s %q: got %#v, want %#v", mode.name, c.q, got, c.want)
+			}
+			rows.Close()
+		}
+	}
+}
+
+func TestParamsCountMismatch(t *testing.T) {
+	srv := startSim(t, e6sim.Config{})
+	db, _ := openDB(t, srv)
+	for _, c := range []struct {
+		q    string
+		args []any
+		want string
+	}{
+		{"SELECT ?, ?", []any{1}, "2 '?' placeholders but 1 arguments"},
+		{"SELECT ?", []any{1, 2}, "1 '?' placeholders but 2 arguments"},
+		{"SELECT '?'", []any{1}, "0 '?' placeholders but 1 arguments"},
+		{"SELECT 1 -- ?", []any{1}, "0 '?' placeholders"},
+		{"SELECT 1 /* ? */", []any{1}, "0 '?' placeholders"},
+		{`SELECT 1 AS "?"`, []any{1}, "0 '?' placeholders"},
+	} {
+		before := srv.Stats().RPCs["QueryEngineService/prepareStatementV2"]
+		_, err := db.Query(c.q, c.args...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: err = %v, want %q", c.q, err, c.want)
+		}
+		if srv.Stats().RPCs["QueryEngineService/prepareStatementV2"] != before {
+			t.Errorf("%q: sent to the server", c.q)
+		}
+	}
+	// Server-side: the server counts; its refusal is a clear query failure.
+	for _, c := range []struct {
+		q    string
+		args []any
+		want string
+	}{
+		{"SELECT ?, ?", []any{1}, "no value for parameter 2"},
+		{"SELECT ?", []any{1, 2}, "out of range"},
+	} {
+		_, err := db.Query(c.q, append(c.args, sql.Named("server_side_params", true))...)
+		if !errors.Is(err, ErrQueryFailed) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("server-side %q: err = %v, want ErrQueryFailed %q", c.q, err, c.want)
+		}
+	}
+}
+
+// TestParamsUnsupportedType: a type the connector cannot render is refused
+// by database/sql's conversion before anything is sent.
+func TestParamsUnsupportedType(t *testing.T) {
+	srv := startSim(t, e6sim.Config{})
+	db, _ := openDB(t, srv)
+	for _, mode := range paramModes {
+		_, err := db.Query("SELECT ?", struct{ X int }{1}, sql.Named("server_side_params", mode.server))
+		if err == nil || !strings.Contains(err.Error(), "unsupported type") {
+			t.Errorf("%s: err = %v", mode.name, err)
+		}
+	}
+}
+
+// decimalComposer is a decimal type of the kind database/sql's Compose
+// interface serves (like apd.Decimal).
+type decimalComposer struct {
+	form     byte
+	negative bool
+	coef     *big.Int
+	exp      int32
+}
+
+func (d *decimalComposer) Compose(form byte, negative bool, coefficient []byte, exponent int32) error {
+	d.form, d.negative, d.coef, d.exp = form, negative, new(big.Int).SetBytes(coefficient), exponent
+	return nil
+}
+
+func (d *decimalComposer) String() string {
+	s := d.coef.String()
+	if d.exp < 0 {
+		n := int(-d.exp)
+		if len(s) <= n {
+			s = strings.Repeat("0", n-len(s)+1) + s
+		}
+		s = s[:len(s)-n] + "." + s[len(s)-n:]
+	} else {
+		s += strings.Repeat("0", int(d.exp))
+	}
+	if d.negative {
+		s = "-" + s
+	}
+	return s
+}
+
+// Decimal columns scan into types implementing Compose.
+func TestDecimalScansIntoComposer(t *testing.T) {
+	srv := startSim(t, e6sim.Config{})
+	db, _ := openDB(t, srv)
+	var a, b, c decimalComposer
+	if err := db.QueryRow("SELECT c_decimal_38_10, c_hugeint, c_decimal_4_1 FROM all_types WHERE id = 2").Scan(&a, &b, &c); err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range []struct {
+		got  *decimalComposer
+		want string
+	}{{&a, "-9999999999999999999999999999.9999999999"}, {&b, "-170141183460469231731687303715884105728"}, {&c, "-999.9"}} {
+		if x.got.form != 0 || x.got.String() != x.want {
+			t.Errorf("composed %d %s, want %s", x.got.form, x.got, x.want)
+		}
+	}
+}
+
+func TestDecimalDecompose(t *testing.T) {
+	for _, c := range []struct {
+		d     Decimal
+		form  byte
+		neg   bool
+		coef  string
+		exp   int32
+		isNaN bool
+	}{
+		{d: "0", coef: "0"},
+		{d: "-1.25", neg: true, coef: "125", exp: -2},
+		{d: "12.50", coef: "1250", exp: -2},
+		{d: "99999999999999999999999999999999999999", coef: "99999999999999999999999999999999999999"},
+		{d: "-170141183460469231731687303715884105728", neg: true, coef: "170141183460469231731687303715884105728"},
+		{d: "0.0000000001", coef: "1", exp: -10},
+		{d: "1e5", coef: "100000"},       // not canonical: canonicalised first
+		{d: "+1.5", coef: "15", exp: -1}, // idem
+		{d: "-0.00", coef: "0", exp: -2},
+		{d: "abc", form: 2, isNaN: true},
+		{d: "", form: 2, isNaN: true},
+	} {
+		for _, buf := range [][]byte{nil, make([]byte, 0, 1), make([]byte, 32)} {
+			form, neg, coef, exp := c.d.Decompose(buf)
+			if form != c.form {
+				t.Errorf("%q: form %d, want %d", c.d, form, c.form)
+				continue
+			}
+			if c.isNaN {
+				continue
+			}
+			if got := new(big.Int).SetBytes(coef).String(); got != c.coef || neg != c.neg || exp != c.exp {
+				t.Errorf("%q: %v %s e%d, want %v %s e%d", c.d, neg, got, exp, c.neg, c.coef, c.exp)
+			}
+		}
+	}
+}
+
+func TestParseDecimal(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"0", "0"}, {"-0", "0"}, {"+0", "0"}, {"-0.00", "0.00"}, {"007", "7"}, {"007.10", "7.10"},
+		{"-12.50", "-12.50"}, {".5", "0.5"}, {"5.", "5"}, {"-.5", "-0.5"}, {" 42 ", "42"},
+		{"1e3", "1000"}, {"1E+3", "1000"}, {"1.5e-3", "0.0015"}, {"-1.50e1", "-15.0"}, {"123e-5", "0.00123"},
+		{"0e10", "0"}, {"1e-401", ""}, {"1e401", ""},
+		{"99999999999999999999999999999999999999", "99999999999999999999999999999999999999"},
+		{"-9999999999999999999999999999.9999999999", "-9999999999999999999999999999.9999999999"},
+		{"", ""}, {"-", ""}, {"+", ""}, {".", ""}, {"e5", ""}, {"1e", ""}, {"1e+", ""}, {"--1", ""}, {"+-1", ""},
+		{"1.2.3", ""}, {"1,5", ""}, {"0x10", ""}, {"NaN", ""}, {"Inf", ""}, {"1 2", ""}, {"١", ""}, {"1_000", ""},
+	} {
+		got, err := ParseDecimal(c.in)
+		if c.want == "" {
+			if err == nil {
+				t.Errorf("ParseDecimal(%q) = %q, want an error", c.in, got)
+			} else if !strings.Contains(err.Error(), "not a decimal") {
+				t.Errorf("ParseDecimal(%q): unclear error %v", c.in, err)
+			}
+			continue
+		}
+		if err != nil || string(got) != c.want {
+			t.Errorf("ParseDecimal(%q) = %q, %v; want %q", c.in, got, err, c.want)
+			continue
+		}
+		// Canonical forms are fixed points and keep the exact value.
+		if again, err := ParseDecimal(string(got)); err != nil || again != got {
+			t.Errorf("ParseDecimal(%q) not canonical: %q %v", got, again, err)
+		}
+		in, ok1 := new(big.Rat).SetString(strings.TrimSpace(c.in))
+		out, ok2 := got.Rat()
+		if ok1 && (!ok2 || in.Cmp(out) != 0) {
+			t.Errorf("ParseDecimal(%q) = %q changed the value", c.in, got)
+		}
+	}
+}
+
+func TestScanPlaceholders(t *testing.T) {
+	for _, c := range []struct {
+		q    string
+		want []int
+	}{
+		{"", nil},
+		{"?", []int{0}},
+		{"SELECT ?, ?", []int{7, 10}},
+		{"'?'", nil},
+		{"'it''s ?' ?", []int{10}},
+		{`"?" ?`, []int{4}},
+		{`"a""?" ?`, []int{7}},
+		{"`?` ?", []int{4}},
+		{"-- ?\n?", []int{5}},
+		{"-- ?", nil},
+		{"- ? -", []int{2}},
+		{"/* ? */ ?", []int{8}},
+		{"/* /* ? */ ? */ ?", []int{16}},
+		{"/**/?", []int{4}},
+		{"/*/ ? */ ?", []int{9}},
+		{"/* ? ", nil},
+		{"/ ? *", []int{2}},
+		{`'\' ?`, []int{4}},     // standard string: backslash is literal
+		{`E'\' ?' ?`, []int{8}}, // escape string: \' does not end it
+		{`e'\\' ?`, []int{6}},   // \\ is one backslash
+		{`E'a''?' ?`, []int{8}}, // doubled quote in an escape string
+		{`TYPE'\' ?`, []int{8}}, // E at the end of a word is not a prefix
+		{`x = E'?'`, nil},       // after an operator it is
+		{"$$?$$ ?", []int{6}},   // dollar quoting
+		{"$a$ ? $ ?$a$ ?", []int{13}},
+		{"$a$ ?", nil},           // unterminated: the rest is quoted
+		{"$1 ?", []int{3}},       // positional $1 is no quote
+		{"a$b$ ? $b$", []int{5}}, // $ inside an identifier
+		{"'unterminated ?", nil},
+		{"'日本語?' ?", []int{13}},
+		{"😀?", []int{4}},
+	} {
+		var got []int
+		scanPlaceholders(c.q, func(i int) { got = append(got, i) })
+		if fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("scanPlaceholders(%q) = %v, want %v", c.q, got, c.want)
+		}
+		if countPlaceholders(c.q) != len(c.want) {
+			t.Errorf("countPlaceholders(%q) = %d", c.q, countPlaceholders(c.q))
+		}
+	}
+}
+
+func TestInterpolateRendering(t *testing.T) {
+	ts := time.Date(1969, 7, 20, 20, 17, 40, 123456789, time.FixedZone("X", 3600))
+	for _, c := range []struct {
+		arg  any
+		want string
+	}{
+		{nil, "NULL"},
+		{true, "TRUE"},
+		{false, "FALSE"},
+		{int64(0), "0"},
+		{int64(-5), "(-5)"},
+		{int64(math.MinInt64), "(-9223372036854775808)"},
+		{int32(-5), "(-5)"},
+		{uint64(math.MaxUint64), "18446744073709551615"},
+		{1.5, "CAST('1.5' AS DOUBLE)"},
+		{math.Copysign(0, -1), "CAST('-0' AS DOUBLE)"},
+		{math.NaN(), "CAST('NaN' AS DOUBLE)"},
+		{math.Inf(1), "CAST('Infinity' AS DOUBLE)"},
+		{math.Inf(-1), "CAST('-Infinity' AS DOUBLE)"},
+		{math.SmallestNonzeroFloat64, "CAST('5e-324' AS DOUBLE)"},
+		{float32(0.1), "CAST('0.1' AS FLOAT)"},
+		{"it's", "'it''s'"},
+		{`\'`, `'\'''`},
+		{"", "''"},
+		{[]byte{0, 0xff}, "from_hex('00ff')"},
+		{[]byte{}, "from_hex('')"},
+		{[]byte(nil), "NULL"},
+		{ts, "TIMESTAMP '1969-07-20 19:17:40.123456'"},
+		{time.Unix(0, 0), "TIMESTAMP '1970-01-01 00:00:00'"},
+		{Decimal("-12.50"), "CAST('-12.50' AS DECIMAL(4,2))"},
+		{Decimal("0.00"), "CAST('0.00' AS DECIMAL(2,2))"},
+		{Decimal("0"), "CAST('0' AS DECIMAL(1,0))"},
+		{Decimal("1e-3"), "CAST('0.001' AS DECIMAL(3,3))"},
+		{Decimal("-170141183460469231731687303715884105727"), "(-170141183460469231731687303715884105727)"},
+	} {
+		got, err := interpolate("SELECT ?", []driver.NamedValue{{Ordinal: 1, Value: c.arg}})
+		if err != nil || got != "SELECT "+c.want {
+			t.Errorf("%T %#v: %q, %v; want %q", c.arg, c.arg, got, err, "SELECT "+c.want)
+		}
+	}
+	for _, bad := range []any{"\xff", "a\x00", Decimal("x"), Decimal("1e39"), struct{}{}, int8(1)} {
+		if got, err := interpolate("SELECT ?", []driver.NamedValue{{Ordinal: 1, Value: bad}}); err == nil || !strings.Contains(err.Error(), "parameter 1") {
+			t.Errorf("%T %#v: %q %v, want an error naming parameter 1", bad, bad, got, err)
+		}
+	}
+	// Only counted placeholders are replaced; the rest of the text is kept.
+	q := "SELECT '?', ? /* ? */, \"?\" -- ?\n, ?"
+	got, err := interpolate(q, []driver.NamedValue{{Ordinal: 1, Value: "a"}, {Ordinal: 2, Value: int64(2)}})
+	if want := "SELECT '?', 'a' /* ? */, \"?\" -- ?\n, 2"; err != nil || got != want {
+		t.Errorf("got %q %v, want %q", got, err, want)
+	}
+}
+
+// --- FuzzInterpolate -------------------------------------------------------
+
+// sqlLit is a tiny reader of the SQL literals interpolate writes.
+type sqlLit struct{ s string }
+
+func (p *sqlLit) eat(prefix string) bool {
+	if strings.HasPrefix(p.s, prefix) {
+		p.s = p.s[len(prefix):]
+		return true
+	}
+	return false
+}
+
+// quoted reads '...' with ” for a quote.
+func (p *sqlLit) quoted() (string, error) {
+	if !p.eat("'") {
+		return "", fmt.Errorf("want ' at %.20q", p.s)
+	}
+	var b strings.Builder
+	for i := 0; i < len(p.s); i++ {
+		if p.s[i] != '\'' {
+			b.WriteByte(p.s[i])
+			continue
+		}
+		if i+1 < len(p.s) && p.s[i+1] == '\'' {
+			b.WriteByte('\'')
+			i++
+			continue
+		}
+		p.s = p.s[i+1:]
+		return b.String(), nil
+	}
+	return "", fmt.Errorf("unterminated string")
+}
+
+// literal reads one literal and returns its Go value: nil, bool, *big.Int,
+// string, []byte, time.Time, or a cast's (type, text).
+func (p *sqlLit) literal() (any, error) {
+	switch {
+	case p.eat("NULL"):
+		return nil, nil
+	case p.eat("TRUE"):
+		return true, nil
+	case p.eat("FALSE"):
+		return false, nil
+	case strings.HasPrefix(p.s, "'"):
+		return p.quoted()
+	case p.eat("from_hex("):
+		h, err := p.quoted()
+		if err != nil || !p.eat(")") {
+			return nil, fmt.Errorf("bad from_hex: %v", err)
+		}
+		return hex.DecodeString(h)
+	case p.eat("TIMESTAMP "):
+		s, err := p.quoted()
+		if err != nil {
+			return nil, err
+		}
+		return time.Parse("2006-01-02 15:04:05.999999", s)
+	case p.eat("CAST("):
+		text, err := p.quoted()
+		if err != nil || !p.eat(" AS ") {
+			return nil, fmt.Errorf("bad cast: %v", err)
+		}
+		i := strings.IndexByte(p.s, ')')
+		if strings.HasPrefix(p.s, "DECIMAL(") {
+			i = strings.Index(p.s, "))") + 1
+		}
+		if i <= 0 {
+			return nil, fmt.Errorf("bad cast type")
+		}
+		typ := p.s[:i]
+		p.s = p.s[i+1:]
+		return [2]string{typ, text}, nil
+	}
+	neg := p.eat("(-")
+	i := 0
+	for i < len(p.s) && p.s[i] >= '0' && p.s[i] <= '9' {
+		i++
+	}
+	if i == 0 {
+		return nil, fmt.Errorf("no literal at %.20q", p.s)
+	}
+	n, _ := new(big.Int).SetString(p.s[:i], 10)
+	p.s = p.s[i:]
+	if neg {
+		if !p.eat(")") {
+			return nil, fmt.Errorf("unclosed (-")
+		}
+		n.Neg(n)
+	}
+	return n, nil
+}
+
+func FuzzInterpolate(f *testing.F) {
+	for _, s := range hostileStrings() {
+		f.Add(s, int64(-1), 0.5, []byte(s))
+	}
+	f.Add("a\x00b", int64(math.MinInt64), math.Copysign(0, -1), []byte{0, 0xff})
+	f.Add("\xff", int64(math.MaxInt64), math.NaN(), []byte(nil))
+	f.Add("-- ?", int64(0), math.Inf(-1), []byte{})
+	f.Fuzz(func(t *testing.T, s string, n int64, fl float64, b []byte) {
+		args := []driver.NamedValue{{Ordinal: 1, Value: s}, {Ordinal: 2, Value: n}, {Ordinal: 3, Value: fl}, {Ordinal: 4, Value: b}, {Ordinal: 5, Value: Decimal(s)}}
+		out, err := interpolate("SELECT ?, ?, ?, ?", args[:4])
+		if !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 {
+			if err == nil {
+				t.Fatalf("%q rendered as %q: want an error", s, out)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := countPlaceholders(out); c != 0 {
+			t.Fatalf("rendered %q has %d placeholders", out, c)
+		}
+		p := &sqlLit{s: out}
+		if !p.eat("SELECT ") {
+			t.Fatalf("prefix lost: %q", out)
+		}
+		var got []any
+		for i := 0; i < 4; i++ {
+			if i > 0 && !p.eat(", ") {
+				t.Fatalf("separator %d lost in %q at %.20q", i, out, p.s)
+			}
+			v, err := p.literal()
+			if err != nil {
+				t.Fatalf("literal %d of %q: %v", i+1, out, err)
+			}
+			got = append(got, v)
+		}
+		if p.s != "" {
+			t.Fatalf("trailing %q", p.s)
+		}
+		if got[0] != s {
+			t.Fatalf("string %q came back as %q", s, got[0])
+		}
+		if g, ok := got[1].(*big.Int); !ok || !g.IsInt64() || g.Int64() != n {
+			t.Fatalf("int %d came back as %v", n, got[1])
+		}
+		cast, ok := got[2].([2]string)
+		if !ok || cast[0] != "DOUBLE" {
+			t.Fatalf("float rendering %v", got[2])
+		}
+		text := strings.Replace(cast[1], "Infinity", "Inf", 1)
+		g, err := strconv.ParseFloat(text, 64)
+		if err != nil || math.Float64bits(g) != math.Float64bits(fl) && !(math.IsNaN(g) && math.IsNaN(fl)) {
+			t.Fatalf("float %v came back as %v (%q) %v", fl, g, cast[1], err)
+		}
+		if b == nil {
+			if got[3] != nil {
+				t.Fatalf("nil bytes as %v", got[3])
+			}
+		} else if gb, ok := got[3].([]byte); !ok || !bytes.Equal(gb, b) {
+			t.Fatalf("bytes %x came back as %v", b, got[3])
+		}
+
+		// The fuzzed string as a Decimal: either refused, or exactly its value.
+		if out, err := interpolate("SELECT ?", args[4:]); err == nil {
+			p := &sqlLit{s: strings.TrimPrefix(out, "SELECT ")}
+			v, err := p.literal()
+			if err != nil || p.s != "" {
+				t.Fatalf("decimal %q rendered as %q: %v", s, out, err)
+			}
+			text := ""
+			switch x := v.(type) {
+			case [2]string:
+				text = x[1]
+			case *big.Int:
+				text = x.String()
+			}
+			want, ok1 := new(big.Rat).SetString(strings.TrimSpace(s))
+			gotR, ok2 := new(big.Rat).SetString(text)
+			if !ok1 || !ok2 || want.Cmp(gotR) != 0 {
+				t.Fatalf("decimal %q rendered as %q", s, out)
+			}
+		}
+
+		// The fuzzed string as a whole statement: interpolation never
+		// panics, replaces exactly the counted placeholders, and leaves no
+		// new one behind.
+		k := countPlaceholders(s)
+		if k > 64 {
+			return
+		}
+		nv := make([]driver.NamedValue, k)
+		for i := range nv {
+			nv[i] = driver.NamedValue{Ordinal: i + 1, Value: int64(-1)}
+		}
+		res, err := interpolate(s, nv)
+		if err != nil {
+			t.Fatalf("%q with %d args: %v", s, k, err)
+		}
+		if countPlaceholders(res) != 0 || len(res) != len(s)+3*k {
+			t.Fatalf("%q -> %q", s, res)
+		}
+		if _, err := interpolate(s, append(nv, driver.NamedValue{Ordinal: k + 1, Value: nil})); err == nil ||
+			!strings.Contains(err.Error(), fmt.Sprintf("has %d '?' placeholders but %d arguments", k, k+1)) {
+			t.Fatalf("%q with %d args: %v", s, k+1, err)
+		}
+	})
+}
