@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -36,7 +37,11 @@ type Observer interface {
 	// Announced is called when a successful response carries a new_strategy
 	// that differs from the strategy the call used.
 	Announced(call Call, newStrategy string)
-	// Finished is called after every call with its classified outcome.
+	// Finished is called after every call with its classified outcome,
+	// except a success whose response announced another strategy: that
+	// is reported to Announced alone, since the server has just said that
+	// the call's strategy is not the one for new work (a draining stack
+	// answers its old sessions' calls with such announcements).
 	Finished(call Call, kind Kind)
 }
 
@@ -62,9 +67,11 @@ type announcer interface{ GetNewStrategy() string }
 // to the observer and left in resp for the caller.
 func (c *Client) Invoke(ctx context.Context, call Call, req, resp any, opts ...grpc.CallOption) error {
 	ctx = c.outgoing(ctx, call)
+	sent := time.Now()
 	err := c.cc.Invoke(ctx, call.Method, req, resp, opts...)
 	if err != nil {
 		e := wrap(ctx, call, err)
+		e.Sent = sent
 		if c.observer != nil {
 			c.observer.Finished(call, e.Kind)
 		}
@@ -74,6 +81,7 @@ func (c *Client) Invoke(ctx context.Context, call Call, req, resp any, opts ...g
 		if a, ok := resp.(announcer); ok {
 			if s := NormalizeStrategy(a.GetNewStrategy()); s != "" && s != call.Strategy {
 				c.observer.Announced(call, s)
+				return nil
 			}
 		}
 		c.observer.Finished(call, KindNone)
@@ -124,6 +132,9 @@ type Error struct {
 	Code     codes.Code // gRPC status code
 	Message  string     // the server's (or transport's) message
 	Err      error      // the underlying error
+	// Sent is when the call was sent. A 456 says the call's strategy was
+	// not live then; the strategy state may know better since.
+	Sent time.Time
 }
 
 func (e *Error) Error() string {

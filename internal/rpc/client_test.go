@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/h2c"
@@ -106,6 +107,11 @@ func TestInvokeSendsHeadersAndReportsAnnouncement(t *testing.T) {
 	if len(obs.announced) != 1 || obs.announced[0] != "green" {
 		t.Fatalf("announced = %v, want [green]", obs.announced)
 	}
+	// A response announcing another strategy does not confirm the one the
+	// call used: it is reported to Announced alone.
+	if len(obs.kinds) != 0 {
+		t.Fatalf("finished = %v, want nothing for an announcing response", obs.kinds)
+	}
 	if resp.GetSessionId() != "s1" {
 		t.Fatalf("session = %q", resp.GetSessionId())
 	}
@@ -148,10 +154,14 @@ func TestInvokeClassifiesGRPCStatuses(t *testing.T) {
 		rs.mu.Lock()
 		rs.fail = tc.err
 		rs.mu.Unlock()
+		before := time.Now()
 		err := c.Invoke(context.Background(), Call{Method: enginepb.QueryEngineService_Authenticate_FullMethodName, Strategy: "green"}, &enginepb.AuthenticateRequest{}, &enginepb.AuthenticateResponse{})
 		var e *Error
 		if !errors.As(err, &e) || e.Kind != tc.want || e.Method != "authenticate" || e.Strategy != "green" {
 			t.Fatalf("err = %#v, want kind %v", err, tc.want)
+		}
+		if e.Sent.Before(before) || e.Sent.After(time.Now()) {
+			t.Fatalf("Sent = %v, not the time of the call", e.Sent)
 		}
 		if st, _ := status.FromError(errors.Unwrap(err)); st.Code() != status.Code(tc.err) {
 			t.Fatalf("unwrap lost the status: %v", err)
