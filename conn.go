@@ -113,7 +113,9 @@ func (cn *conn) repair(ctx context.Context, err error) bool {
 	case rpc.KindWrongStrategy:
 		cn.ctr.state.Count("456", 1)
 		if strategy != "" {
-			cn.ctr.state.Invalidate(strategy, "")
+			// Ignored if the strategy went live again (a new deployment
+			// of that stack) after the failed call was sent.
+			cn.ctr.state.InvalidateAt(strategy, "", sentAt(err))
 		}
 		if cn.strategy == strategy || strategy == "" {
 			cn.sid = ""
@@ -137,6 +139,15 @@ func (cn *conn) repair(ctx context.Context, err error) bool {
 		return true
 	}
 	return false
+}
+
+// sentAt is when the failed call behind err was sent (zero if unknown).
+func sentAt(err error) time.Time {
+	var re *rpc.Error
+	if errors.As(err, &re) {
+		return re.Sent
+	}
+	return time.Time{}
 }
 
 // authOn authenticates on strategy and returns the new session ID. Bad
@@ -187,7 +198,7 @@ func (cn *conn) authenticate(ctx context.Context) error {
 			return err
 		}
 		ctr.state.Count("456", 1)
-		ctr.state.Invalidate(st, "")
+		ctr.state.InvalidateAt(st, "", sentAt(err))
 	}
 	dctx := ctx
 	if t := ctr.cfg.StrategyDetectionTimeout; t > 0 {

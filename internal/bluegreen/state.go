@@ -65,6 +65,7 @@ type State struct {
 
 	mu         sync.Mutex
 	active     string
+	since      time.Time // when active became the active strategy
 	confirmed  time.Time
 	pending    string
 	lastSwitch time.Time
@@ -151,7 +152,7 @@ func (s *State) Confirm(strategy string, queryID string) {
 			s.sw.OldGone = s.lostAt
 		}
 	case s.active == "":
-		s.active, s.lost = strategy, ""
+		s.active, s.since, s.lost = strategy, now, ""
 		if s.pending == strategy {
 			s.pending = ""
 		}
@@ -168,7 +169,7 @@ func (s *State) Confirm(strategy string, queryID string) {
 
 func (s *State) switchLocked(now time.Time, to, queryID string) []Event {
 	from := s.active
-	s.active, s.pending, s.confirmed, s.lost = to, "", now, ""
+	s.active, s.since, s.pending, s.confirmed, s.lost = to, now, "", now, ""
 	if from != "" {
 		s.sw = &Switchover{From: from, To: to, Announced: s.announced, Switched: now}
 	}
@@ -205,8 +206,22 @@ func (s *State) Announce(used, announced, queryID string) {
 // active or pending. If the other strategy was pending, it becomes active;
 // otherwise no strategy is active until the next detection.
 func (s *State) Invalidate(strategy string, queryID string) {
+	s.InvalidateAt(strategy, queryID, time.Time{})
+}
+
+// InvalidateAt is Invalidate for a 456 answering a call sent at sent. A 456
+// is news only about what the state knew when the call was sent: if strategy
+// became active, or was announced, after that, the answer is stale (it comes
+// from the stack's previous deployment, torn down since) and is ignored. It
+// reports whether the 456 was acted on. A zero sent is never stale.
+func (s *State) InvalidateAt(strategy, queryID string, sent time.Time) bool {
 	var evs []Event
 	s.mu.Lock()
+	if !sent.IsZero() && (strategy == s.active && s.since.After(sent) || strategy == s.pending && s.announced.After(sent)) {
+		s.counts["stale_456"]++
+		s.mu.Unlock()
+		return false
+	}
 	now := s.opts.Now()
 	s.lastBad = strategy
 	if s.sw != nil && s.sw.From == strategy && s.sw.OldGone.IsZero() {
@@ -225,6 +240,7 @@ func (s *State) Invalidate(strategy string, queryID string) {
 	}
 	s.mu.Unlock()
 	s.emit(evs)
+	return true
 }
 
 // ErrNoStrategy is returned by Detect when no strategy accepted the probe.

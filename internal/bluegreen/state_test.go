@@ -340,3 +340,36 @@ func TestAbruptSwitchIsATransition(t *testing.T) {
 		t.Fatalf("counts %v", counts)
 	}
 }
+
+func TestInvalidateAtIgnoresStale456(t *testing.T) {
+	c := &clock{t: time.Unix(100, 0)}
+	s := New(Options{Now: c.now})
+	s.Confirm("blue", "") // t=100: blue active
+	sentBefore := c.now()
+	c.advance(time.Second)
+	s.Announce("blue", "green", "") // t=101: green pending
+	// A 456 from green for a call sent before green was announced (its
+	// previous deployment, torn down since) says nothing about it now.
+	if s.InvalidateAt("green", "", sentBefore) || s.Pending() != "green" {
+		t.Fatalf("stale 456 acted on: pending %q", s.Pending())
+	}
+	c.advance(time.Second)
+	s.Confirm("green", "") // t=102: switched
+	if s.InvalidateAt("green", "", sentBefore) || s.Active() != "green" {
+		t.Fatalf("stale 456 acted on: active %q", s.Active())
+	}
+	if n := s.Counts()["stale_456"]; n != 2 {
+		t.Fatalf("stale_456 = %d", n)
+	}
+	// A 456 for a call sent after green went live is news.
+	sentAfter := c.now()
+	c.advance(time.Second)
+	if !s.InvalidateAt("green", "", sentAfter) || s.Active() != "" {
+		t.Fatalf("456 ignored: active %q", s.Active())
+	}
+	// A zero send time is never stale.
+	s.Confirm("blue", "")
+	if !s.InvalidateAt("blue", "", time.Time{}) || s.Active() != "" {
+		t.Fatalf("456 without a send time ignored: active %q", s.Active())
+	}
+}
