@@ -109,6 +109,16 @@ func (cn *conn) repair(ctx context.Context, err error) bool {
 	if errors.As(err, &re) {
 		strategy = re.Strategy
 	}
+	var lost lostQuery
+	if errors.As(err, &lost) {
+		// The stack lost the query; if it was torn down, the session
+		// went with it: a fresh one costs less than an attempt.
+		cn.ctr.state.Count("lost_queries", 1)
+		if cn.strategy == strategy {
+			cn.sid = ""
+		}
+		return true
+	}
 	switch rpc.Classify(err) {
 	case rpc.KindWrongStrategy:
 		cn.ctr.state.Count("456", 1)

@@ -190,6 +190,9 @@ func (cn *conn) runOnce(ctx context.Context, text string, params []*enginepb.Par
 	ctr.track(q)
 	fail := func(err error, started bool) (*rows, error) {
 		ctr.forget(q, cn.sid, ctx.Err() != nil)
+		if rpc.Classify(err) == rpc.KindNotFound && (!started || read) {
+			return nil, lostQuery{err}
+		}
 		if started && !read {
 			return nil, permanent{err}
 		}
@@ -228,6 +231,16 @@ func (cn *conn) runOnce(ctx context.Context, text string, params []*enginepb.Par
 	}
 	return r, nil
 }
+
+// lostQuery is a query-scoped call answered "query not found" before any
+// row reached the application: the server lost the query (its stack was
+// torn down and is serving again as a new deployment, or it reclaimed the
+// query). Running it again from prepare is safe when execute is the call
+// that failed (nothing ran) or the statement only reads.
+type lostQuery struct{ err error }
+
+func (l lostQuery) Error() string { return l.err.Error() }
+func (l lostQuery) Unwrap() error { return l.err }
 
 // failedBefore passes on a failure the server signalled before executing
 // anything (so a retry is safe) and marks every other failure permanent.
