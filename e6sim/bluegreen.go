@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/e6go/e6data/e6sim/internal/engine"
@@ -18,6 +19,16 @@ var ErrClosed = errors.New("e6sim: server closed")
 type stack struct {
 	name string
 	eng  *engine.Engine
+	// torn counts teardowns, so that a call can tell it was interrupted by
+	// one even when the stack is serving again by the time it looks (it
+	// was draining, and the switch that tore it down made it live anew).
+	torn atomic.Uint64
+}
+
+// reset tears the stack down: its sessions and queries are gone.
+func (st *stack) reset() {
+	st.torn.Add(1)
+	st.eng.Reset()
 }
 
 // routeState is an immutable snapshot of which stacks serve traffic. It is
@@ -161,7 +172,7 @@ func (s *Server) Switch(ctx context.Context, drain, announce time.Duration) erro
 			if rs.incoming == next {
 				rs.incoming = nil
 				s.route.Store(&rs)
-				next.eng.Reset()
+				next.reset()
 			}
 			s.opMu.Unlock()
 			s.log.Info("switch abandoned during announce", "next", next.name, "err", err)
@@ -209,6 +220,6 @@ func (s *Server) teardownDrainingLocked(why string) {
 	}
 	rs.draining = nil
 	s.route.Store(&rs)
-	old.eng.Reset()
+	old.reset()
 	s.log.Info("stack torn down", slog.String("strategy", old.name), slog.String("why", why))
 }

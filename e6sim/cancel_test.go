@@ -108,6 +108,33 @@ func TestAbruptSwitchInterruptsCallWith456(t *testing.T) {
 	}
 }
 
+// A draining stack torn down by the next switch, which makes it live again,
+// while a call of its old deployment runs: the call still gets 456, not the
+// CANCELLED of its dropped query, though the stack serves again by then.
+func TestTeardownOfDrainingStackMadeLiveInterruptsCallWith456(t *testing.T) {
+	s := start(t, Config{})
+	c := dial(t, s.Addr())
+	sess := c.mustAuth("blue")
+	must(t, s.Switch(t.Context(), time.Hour, 0)) // blue drains
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.query("blue", sess, longSQL)
+		done <- err
+	}()
+	waitFor(t, "the query to run", func() bool {
+		return s.inflight.Load() == 1 && s.Stats().RPCs["QueryEngineService/executeStatementV2"] == 1
+	})
+	must(t, s.Switch(t.Context(), time.Hour, 0)) // blue torn down and live again
+	if s.Live() != Blue {
+		t.Fatalf("live %q", s.Live())
+	}
+	err := <-done
+	wantSignal(t, err, SignalGRPC, 456)
+	if !strings.Contains(err.Error(), "torn down during the call") {
+		t.Fatalf("error does not say why: %v", err)
+	}
+}
+
 // A suspension while a call runs: the interrupted call gets 503.
 func TestSuspendInterruptsCallWith503(t *testing.T) {
 	s := start(t, Config{})

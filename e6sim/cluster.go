@@ -41,7 +41,7 @@ func (s *Server) suspendLocked(why string) {
 	s.setStatusLocked(StatusSuspended)
 	s.suspends.Add(1) // before the reset: interrupted calls see it
 	for _, st := range s.stacks {
-		st.eng.Reset()
+		st.reset()
 	}
 	s.log.Info("cluster suspended", "why", why)
 }

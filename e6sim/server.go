@@ -480,7 +480,7 @@ func (s *Server) wrap(method string, h grpc.MethodHandler) grpc.MethodHandler {
 			s.touch()
 			s.inflight.Add(-1)
 		}()
-		suspends := s.suspends.Load()
+		suspends, torn := s.suspends.Load(), st.torn.Load()
 		resp, err := h(st.eng, ctx, dec, interceptor)
 		rs = s.route.Load()
 		if err != nil {
@@ -489,10 +489,11 @@ func (s *Server) wrap(method string, h grpc.MethodHandler) grpc.MethodHandler {
 				s.countSignal(http.StatusServiceUnavailable)
 				return nil, signalError(http.StatusServiceUnavailable, "cluster was suspended during the call")
 			}
-			if !rs.serves(st) {
+			if !rs.serves(st) || st.torn.Load() != torn {
 				// The stack was torn down under the call (which the
 				// teardown interrupted): answer what the gateway answers
-				// for that stack from now on.
+				// for that stack's old deployment from now on, even if a
+				// new deployment of it is live already.
 				s.countSignal(Status456)
 				return nil, signalError(Status456, fmt.Sprintf("strategy %q was torn down during the call (live: %s)", st.name, rs.live.name))
 			}
