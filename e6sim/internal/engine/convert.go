@@ -123,11 +123,6 @@ func planType(lt mapping.LogicalType) colPlan {
 	}
 }
 
-// typeName is the vector type name a column of this logical type gets.
-func typeName(lt mapping.LogicalType) string {
-	return planType(lt).wt.String()
-}
-
 // wrapSQL returns a SELECT around sql that casts the columns marked cast to
 // VARCHAR. Columns are renamed positionally so duplicate or odd names in
 // the user's query do not matter; the names on the wire come from the plan.
