@@ -224,6 +224,10 @@ type Result struct {
 	// Interrupted: queries that ended in ErrQueryInterrupted after
 	// delivering a correct prefix of their rows.
 	Interrupted int64
+	// InterruptedComplete counts the interrupted queries that had already
+	// delivered every row of their result: only the call that would have
+	// reported the end of the result failed.
+	InterruptedComplete int64
 	// OK counts verified queries per kind.
 	OK map[string]int64
 	// Errors counts failed and interrupted queries per sentinel they match
@@ -231,8 +235,10 @@ type Result struct {
 	// "untyped" for an error matching none). One error may count under
 	// several sentinels.
 	Errors map[string]int64
-	// Samples are the first failure texts.
+	// Samples are the first failure and wrong-result texts.
 	Samples []string
+	// Interruptions describe the first few interrupted queries.
+	Interruptions []string
 
 	// From the connector's Stats (deltas over the run).
 	Transitions int64 // moves of new work to another stack
@@ -281,8 +287,8 @@ func (r Result) Line() string {
 // Details is a multi-line account of the run for logs.
 func (r Result) Details() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "elapsed %s; queries %d (ok %v), failed %d, wrong %d, interrupted %d\n",
-		round(r.Elapsed), r.Queries, r.OK, r.Failed, r.Wrong, r.Interrupted)
+	fmt.Fprintf(&b, "elapsed %s; queries %d (ok %v), failed %d, wrong %d, interrupted %d (%d of them after their last row)\n",
+		round(r.Elapsed), r.Queries, r.OK, r.Failed, r.Wrong, r.Interrupted, r.InterruptedComplete)
 	fmt.Fprintf(&b, "connector: transitions %d, resumes %d, 456 met %d, recoveries %d, re-auths %d\n",
 		r.Transitions, r.Resumes, r.Seen456, r.Recoveries, r.Reauths)
 	fmt.Fprintf(&b, "simulator: switches %d, resumes %d, 456 sent %d, 503 sent %d, queries per stack %v\n",
@@ -294,7 +300,10 @@ func (r Result) Details() string {
 		fmt.Fprintf(&b, "\nerrors by sentinel %v", r.Errors)
 	}
 	for _, s := range r.Samples {
-		fmt.Fprintf(&b, "\n  sample: %s", s)
+		fmt.Fprintf(&b, "\n  failure: %s", s)
+	}
+	for _, s := range r.Interruptions {
+		fmt.Fprintf(&b, "\n  interrupted: %s", s)
 	}
 	for _, s := range r.LateSamples {
 		fmt.Fprintf(&b, "\n  late: %s", s)
@@ -333,12 +342,17 @@ type runState struct {
 	start time.Time
 
 	queries, failed, wrong, interrupted atomic.Int64
+	interruptedComplete                 atomic.Int64
 	events                              atomic.Int64
 
-	mu      sync.Mutex
-	errs    map[string]int64
-	samples []string
+	mu            sync.Mutex
+	errs          map[string]int64
+	samples       []string
+	interruptions []string
 }
+
+// maxInterruptionSamples is how many interrupted queries Result describes.
+const maxInterruptionSamples = 5
 
 func (s *runState) sample(msg string) {
 	s.mu.Lock()
@@ -412,19 +426,21 @@ func Run(ctx context.Context, db *sql.DB, cfg Config) (Result, error) {
 	}
 
 	res := Result{
-		Elapsed:       time.Since(s.start),
-		Queries:       s.queries.Load(),
-		Failed:        s.failed.Load(),
-		Wrong:         s.wrong.Load(),
-		Interrupted:   s.interrupted.Load(),
-		OK:            map[string]int64{},
-		Errors:        s.errs,
-		Samples:       s.samples,
-		Stacks:        map[string]int64{},
-		Events:        fl.events,
-		ForcedResumes: fl.forced,
-		FlipperErrors: fl.errs,
-		Deployments:   fl.deployments,
+		Elapsed:             time.Since(s.start),
+		Queries:             s.queries.Load(),
+		Failed:              s.failed.Load(),
+		Wrong:               s.wrong.Load(),
+		Interrupted:         s.interrupted.Load(),
+		InterruptedComplete: s.interruptedComplete.Load(),
+		OK:                  map[string]int64{},
+		Errors:              s.errs,
+		Samples:             s.samples,
+		Interruptions:       s.interruptions,
+		Stacks:              map[string]int64{},
+		Events:              fl.events,
+		ForcedResumes:       fl.forced,
+		FlipperErrors:       fl.errs,
+		Deployments:         fl.deployments,
 	}
 	if res.Events == nil {
 		res.Events = map[string]int{}
@@ -628,7 +644,14 @@ func (s *runState) one(runCtx context.Context, worker int, j job) record {
 			break
 		}
 		s.interrupted.Add(1)
-		s.sample(fmt.Sprintf("interrupted %s after %d rows: %v", j.kind, o.rows, o.err))
+		if o.rows == j.rows() {
+			s.interruptedComplete.Add(1)
+		}
+		s.mu.Lock()
+		if len(s.interruptions) < maxInterruptionSamples {
+			s.interruptions = append(s.interruptions, fmt.Sprintf("%s after %d rows: %v", j.kind, o.rows, o.err))
+		}
+		s.mu.Unlock()
 	default:
 		rec.Outcome = "failed"
 		s.failed.Add(1)

@@ -80,6 +80,14 @@ func newJob(kind string, r *rand.Rand, cfg *Config) job {
 	return j
 }
 
+// rows is the number of rows the query returns.
+func (j job) rows() int64 {
+	if j.kind == KindAgg {
+		return 1
+	}
+	return j.hi - j.lo + 1
+}
+
 func (j job) run(ctx context.Context, q querier) outcome {
 	switch j.kind {
 	case KindAgg:
