@@ -333,8 +333,6 @@ type Query struct {
 	Err     error         // the error of a query that did not succeed
 }
 
-type record = Query
-
 // runState is shared by the workers, the flipper and the progress reporter.
 type runState struct {
 	cfg   Config
@@ -391,7 +389,7 @@ func Run(ctx context.Context, db *sql.DB, cfg Config) (Result, error) {
 	sim0, simOK := targetStats(runCtx, cfg.Target)
 
 	var wg sync.WaitGroup
-	records := make([][]record, cfg.Workers)
+	records := make([][]Query, cfg.Workers)
 	for i := range cfg.Workers {
 		wg.Go(func() {
 			records[i] = s.worker(workCtx, runCtx, i)
@@ -440,7 +438,6 @@ func Run(ctx context.Context, db *sql.DB, cfg Config) (Result, error) {
 		Events:              fl.events,
 		ForcedResumes:       fl.forced,
 		FlipperErrors:       fl.errs,
-		Deployments:         fl.deployments,
 	}
 	if res.Events == nil {
 		res.Events = map[string]int{}
@@ -462,7 +459,7 @@ func Run(ctx context.Context, db *sql.DB, cfg Config) (Result, error) {
 	}
 	res.Deployments = fl.deployments
 
-	var all []record
+	var all []Query
 	for _, rs := range records {
 		all = append(all, rs...)
 	}
@@ -507,7 +504,7 @@ func Run(ctx context.Context, db *sql.DB, cfg Config) (Result, error) {
 // old stack: new work must move at once. (A query that outlived the next
 // trigger may legitimately have been re-run on the stack that deployment
 // made live, which is the first one's old stack: it is not judged.)
-func late(deps []Deployment, all []record, maxSamples int) (int64, []string) {
+func late(deps []Deployment, all []Query, maxSamples int) (int64, []string) {
 	var n int64
 	var samples []string
 	for i, d := range deps {
@@ -583,10 +580,10 @@ func (s *runState) progress(ctx context.Context, stop <-chan struct{}) {
 
 // worker runs queries until workCtx ends; each query is bounded by
 // QueryTimeout and by runCtx (the run's hard deadline).
-func (s *runState) worker(workCtx, runCtx context.Context, i int) []record {
+func (s *runState) worker(workCtx, runCtx context.Context, i int) []Query {
 	r := rand.New(rand.NewPCG(s.cfg.Seed, uint64(i)+1))
 	streamer := i < s.cfg.Streamers
-	var out []record
+	var out []Query
 	for workCtx.Err() == nil {
 		kind := KindStream
 		if !streamer {
@@ -604,10 +601,10 @@ func (s *runState) worker(workCtx, runCtx context.Context, i int) []record {
 
 // one runs one query on a connection of its own (so that the query ID, and
 // from it the stack, can be read afterwards) and classifies the outcome.
-func (s *runState) one(runCtx context.Context, worker int, j job) record {
+func (s *runState) one(runCtx context.Context, worker int, j job) Query {
 	ctx, cancel := context.WithTimeout(runCtx, s.cfg.QueryTimeout)
 	defer cancel()
-	rec := record{Worker: worker, Begin: time.Now(), Kind: j.kind}
+	rec := Query{Worker: worker, Begin: time.Now(), Kind: j.kind}
 	var o outcome
 	sc, err := s.db.Conn(ctx)
 	if err != nil {
