@@ -343,8 +343,9 @@ func TestAutoResumeOffOrTooSlow(t *testing.T) {
 		slow, _ := openDB(t, srv, WithAutoResume(true, time.Second), WithSetting("resume-poll-interval", "0.1"))
 		start := time.Now()
 		err = slow.Ping()
-		if !errors.Is(err, ErrClusterUnavailable) {
-			t.Fatalf("resume timeout: err = %v", err)
+		if !errors.Is(err, ErrClusterUnavailable) || !errors.Is(err, context.DeadlineExceeded) ||
+			!strings.Contains(err.Error(), "auto-resume failed") || !strings.Contains(err.Error(), "resuming") {
+			t.Fatalf("resume timeout: err = %v, want ErrClusterUnavailable saying the resume did not finish", err)
 		}
 		if took := time.Since(start); took < time.Second || took > 10*time.Second {
 			t.Fatalf("gave up after %v, want about the 1 s auto-resume timeout", took)

@@ -81,7 +81,20 @@ func (cn *conn) withRecovery(ctx context.Context, op, queryID string, read bool,
 				stale = re.Strategy
 			}
 		}
-		if !cn.repair(ctx, err) {
+		if ok, rerr := cn.repair(ctx, err); !ok {
+			if rerr != nil {
+				// Say why the repair failed (e.g. the resume timed out),
+				// keeping the original failure in the chain.
+				e := newError(op, queryID, err)
+				msg := rerr.Error()
+				var re *Error
+				if errors.As(rerr, &re) && re.Message != "" {
+					msg = re.Message
+				}
+				e.Message = "auto-resume failed: " + msg
+				e.cause = errors.Join(rerr, err)
+				return e
+			}
 			return newError(op, queryID, err)
 		}
 		if attempt >= attempts {
@@ -102,8 +115,9 @@ func (cn *conn) withRecovery(ctx context.Context, op, queryID string, read bool,
 	return e
 }
 
-// repair acts on a recoverable failure and reports whether a retry may help.
-func (cn *conn) repair(ctx context.Context, err error) bool {
+// repair acts on a recoverable failure and reports whether a retry may help;
+// when a repair itself failed (a resume), it says why.
+func (cn *conn) repair(ctx context.Context, err error) (bool, error) {
 	var re *rpc.Error
 	strategy := ""
 	if errors.As(err, &re) {
@@ -117,7 +131,7 @@ func (cn *conn) repair(ctx context.Context, err error) bool {
 		if cn.strategy == strategy {
 			cn.sid = ""
 		}
-		return true
+		return true, nil
 	}
 	switch rpc.Classify(err) {
 	case rpc.KindWrongStrategy:
@@ -130,25 +144,25 @@ func (cn *conn) repair(ctx context.Context, err error) bool {
 		if cn.strategy == strategy || strategy == "" {
 			cn.sid = ""
 		}
-		return true
+		return true, nil
 	case rpc.KindAccessDenied:
 		cn.ctr.state.Count("reauth", 1)
 		cn.sid = ""
-		return true
+		return true, nil
 	case rpc.KindClusterUnavailable:
 		if !cn.ctr.cfg.AutoResume {
-			return false
+			return false, nil
 		}
 		if rerr := cn.ctr.resume(ctx); rerr != nil {
 			cn.ctr.log.Warn("auto-resume failed", "error", rerr)
-			return false
+			return false, rerr
 		}
 		cn.sid = ""
-		return true
+		return true, nil
 	case rpc.KindTransient:
-		return true
+		return true, nil
 	}
-	return false
+	return false, nil
 }
 
 // sentAt is when the failed call behind err was sent (zero if unknown).

@@ -208,7 +208,7 @@ func OpenDB(cfg *Config, opts ...Option) (*sql.DB, error) {
 func (c *Connector) ConfigurePool(db *sql.DB) {
 	cfg := c.cfg
 	db.SetMaxOpenConns(cfg.MaxConnections)
-	db.SetMaxIdleConns(max(cfg.MinConnections, 2, min(cfg.MaxConnections, 4)))
+	db.SetMaxIdleConns(cfg.MaxConnections) // idle sessions end after IdleTimeout
 	db.SetConnMaxIdleTime(cfg.IdleTimeout)
 	db.SetConnMaxLifetime(cfg.MaxLifetime)
 	if cfg.MinConnections > 0 {
@@ -374,6 +374,9 @@ func (c *Connector) resume(ctx context.Context) error {
 			PollInterval: c.cfg.ResumePollInterval,
 			Timeout:      c.cfg.AutoResumeTimeout,
 			OnResumed: func(took time.Duration, called bool) {
+				if !called {
+					return // already active or resumed by someone else: nothing this connector did
+				}
 				c.state.Count("resumes", 1)
 				st := c.state.Active()
 				c.state.Record(bluegreen.Event{Type: bluegreen.Resumed, To: st})
