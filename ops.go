@@ -188,21 +188,10 @@ func (cn *conn) prepared(ctx context.Context, op, text string, args []any, execu
 		if err := cn.ensureSession(ctx); err != nil {
 			return err
 		}
-		q := &query{strategy: cn.strategy, sid: cn.sid}
-		var prep enginepb.PrepareStatementResponse
-		var err error
-		if cfg.Catalog != "" {
-			err = cn.call(ctx, q, enginepb.QueryEngineService_PrepareStatementV2_FullMethodName,
-				&enginepb.PrepareStatementV2Request{SessionId: q.sid, Schema: cfg.Database, Catalog: cfg.Catalog, QueryString: text}, &prep)
-		} else {
-			err = cn.call(ctx, q, enginepb.QueryEngineService_PrepareStatement_FullMethodName,
-				&enginepb.PrepareStatementRequest{SessionId: q.sid, Schema: cfg.Database, QueryString: text}, &prep)
-		}
+		q, err := cn.prepare(ctx, text, cfg.Catalog, cfg.Database)
 		if err != nil {
-			return failedBefore(err)
+			return err
 		}
-		q.id, q.engineIP = prep.GetQueryId(), prep.GetEngineIP()
-		cn.lastQueryID = q.id
 		cn.ctr.track(q)
 		defer cn.ctr.forget(q, "", false)
 		if execute {

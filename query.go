@@ -157,27 +157,25 @@ func (cn *conn) call(ctx context.Context, q *query, method string, req, resp any
 	return cn.ctr.rpc.Invoke(ctx, rpc.Call{Method: method, Strategy: q.strategy, PlannerIP: q.engineIP, QueryID: q.id}, req, resp, opts...)
 }
 
-// runOnce is one attempt: session, prepare, execute, metadata, first batch.
-func (cn *conn) runOnce(ctx context.Context, text string, params []*enginepb.ParameterValue, o queryOptions, read bool) (*rows, error) {
-	if err := cn.ensureSession(ctx); err != nil {
-		return nil, err
-	}
-	ctr := cn.ctr
+// prepare prepares text on the connection's session (prepareStatementV2
+// when a catalog is set, as the Python connector does), bounded by the
+// prepare timeout. Failures the server signals before doing anything stay
+// retryable; everything else is permanent.
+func (cn *conn) prepare(ctx context.Context, text, catalog, database string) (*query, error) {
 	q := &query{strategy: cn.strategy, sid: cn.sid}
-	pctx := ctx
-	if t := ctr.cfg.PrepareTimeout; t > 0 {
+	if t := cn.ctr.cfg.PrepareTimeout; t > 0 {
 		var cancel context.CancelFunc
-		pctx, cancel = context.WithTimeout(ctx, t)
+		ctx, cancel = context.WithTimeout(ctx, t)
 		defer cancel()
 	}
 	var prep enginepb.PrepareStatementResponse
 	var err error
-	if o.catalog != "" {
-		err = cn.call(pctx, q, enginepb.QueryEngineService_PrepareStatementV2_FullMethodName,
-			&enginepb.PrepareStatementV2Request{SessionId: q.sid, Schema: o.database, Catalog: o.catalog, QueryString: text}, &prep)
+	if catalog != "" {
+		err = cn.call(ctx, q, enginepb.QueryEngineService_PrepareStatementV2_FullMethodName,
+			&enginepb.PrepareStatementV2Request{SessionId: q.sid, Schema: database, Catalog: catalog, QueryString: text}, &prep)
 	} else {
-		err = cn.call(pctx, q, enginepb.QueryEngineService_PrepareStatement_FullMethodName,
-			&enginepb.PrepareStatementRequest{SessionId: q.sid, Schema: o.database, QueryString: text}, &prep)
+		err = cn.call(ctx, q, enginepb.QueryEngineService_PrepareStatement_FullMethodName,
+			&enginepb.PrepareStatementRequest{SessionId: q.sid, Schema: database, QueryString: text}, &prep)
 	}
 	if err != nil {
 		return nil, failedBefore(err)
@@ -187,6 +185,19 @@ func (cn *conn) runOnce(ctx context.Context, text string, params []*enginepb.Par
 		return nil, permanent{&Error{Op: "prepare", sentinel: ErrProtocol, Message: "the server returned no query ID"}}
 	}
 	cn.lastQueryID = q.id
+	return q, nil
+}
+
+// runOnce is one attempt: session, prepare, execute, metadata, first batch.
+func (cn *conn) runOnce(ctx context.Context, text string, params []*enginepb.ParameterValue, o queryOptions, read bool) (*rows, error) {
+	if err := cn.ensureSession(ctx); err != nil {
+		return nil, err
+	}
+	ctr := cn.ctr
+	q, err := cn.prepare(ctx, text, o.catalog, o.database)
+	if err != nil {
+		return nil, err
+	}
 	ctr.track(q)
 	fail := func(err error, started bool) (*rows, error) {
 		ctr.forget(q, cn.sid, ctx.Err() != nil)
