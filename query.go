@@ -232,7 +232,16 @@ func (cn *conn) runOnce(ctx context.Context, text string, params []*enginepb.Par
 	}
 	r := newRows(cn, q, meta)
 	r.read = read
-	if err := r.fetch(ctx); err != nil {
+	// The first batch, and the one after it, are fetched before the rows
+	// reach the application: while no row has been delivered a failure can
+	// still be recovered by running the query again, and a result of one
+	// batch (most aggregates) is then complete before a deployment can cut
+	// its end marker off.
+	err = r.fetch(ctx)
+	if err == nil && !r.done {
+		err = r.readAhead(ctx)
+	}
+	if err != nil {
 		var p permanent
 		if errors.As(err, &p) {
 			ctr.forget(q, cn.sid, false)
@@ -298,7 +307,9 @@ type rows struct {
 	cancel    context.CancelFunc
 	cols      []column
 	names     []string
-	chunk     wire.Chunk
+	chunk     wire.Chunk // the batch being scanned
+	ahead     wire.Chunk // the next batch, when hasAhead (read ahead at the start)
+	hasAhead  bool
 	pos       int
 	delivered int64
 	done      bool
@@ -335,6 +346,34 @@ func (r *rows) Columns() []string { return r.names }
 // stack and asking again: the server refused before moving its cursor, so no
 // row is lost or repeated. Any other failure ends the query.
 func (r *rows) fetch(ctx context.Context) error {
+	r.pos = 0
+	if r.hasAhead {
+		r.chunk, r.ahead = r.ahead, r.chunk
+		r.hasAhead = false
+		if r.chunk.Rows <= 0 {
+			r.done = true
+		}
+		return nil
+	}
+	end, err := r.fetchInto(ctx, &r.chunk)
+	if end {
+		r.done = true
+	}
+	return err
+}
+
+// readAhead fetches the batch after the current one into r.ahead.
+func (r *rows) readAhead(ctx context.Context) error {
+	if _, err := r.fetchInto(ctx, &r.ahead); err != nil {
+		return err
+	}
+	r.hasAhead = true
+	return nil
+}
+
+// fetchInto asks for the next batch and decodes it into dst; end reports
+// the end of the results (dst.Rows is then 0).
+func (r *rows) fetchInto(ctx context.Context, dst *wire.Chunk) (end bool, err error) {
 	cn, q := r.cn, r.q
 	var resp enginepb.GetNextResultBatchResponse
 	for attempt := 1; ; attempt++ {
@@ -344,43 +383,40 @@ func (r *rows) fetch(ctx context.Context) error {
 			break
 		}
 		if rpc.Classify(err) != rpc.KindAccessDenied || attempt >= max(cn.ctr.cfg.MaxRetryAttempts, 1) {
-			return err
+			return false, err
 		}
 		if err := r.reauth(ctx); err != nil {
-			return err
+			return false, err
 		}
 	}
 	b := resp.GetResultBatch()
 	if wire.IsEnd(b) {
-		r.done = true
-		r.chunk.Rows, r.pos = 0, 0
-		return nil
+		dst.Rows = 0
+		return true, nil
 	}
-	if err := wire.DecodeChunk(b, &r.chunk); err != nil {
-		return permanent{&Error{Op: "fetch", sentinel: ErrProtocol, QueryID: q.id, cause: err, Message: err.Error()}}
+	if err := wire.DecodeChunk(b, dst); err != nil {
+		return false, permanent{&Error{Op: "fetch", sentinel: ErrProtocol, QueryID: q.id, cause: err, Message: err.Error()}}
 	}
-	if r.chunk.Rows <= 0 {
-		r.done = true
-		r.chunk.Rows, r.pos = 0, 0
-		return nil
+	if dst.Rows <= 0 {
+		dst.Rows = 0
+		return true, nil
 	}
-	if len(r.chunk.Vectors) != len(r.cols) {
-		return permanent{&Error{Op: "fetch", sentinel: ErrProtocol, QueryID: q.id,
-			Message: fmt.Sprintf("batch has %d columns, metadata has %d", len(r.chunk.Vectors), len(r.cols))}}
+	if len(dst.Vectors) != len(r.cols) {
+		return false, permanent{&Error{Op: "fetch", sentinel: ErrProtocol, QueryID: q.id,
+			Message: fmt.Sprintf("batch has %d columns, metadata has %d", len(dst.Vectors), len(r.cols))}}
 	}
-	for i := range r.chunk.Vectors {
-		v := &r.chunk.Vectors[i]
+	for i := range dst.Vectors {
+		v := &dst.Vectors[i]
 		c := &r.cols[i]
 		if c.typ >= 0 && v.Type != c.typ && v.Type != wire.Null {
-			return permanent{&Error{Op: "fetch", sentinel: ErrProtocol, QueryID: q.id,
+			return false, permanent{&Error{Op: "fetch", sentinel: ErrProtocol, QueryID: q.id,
 				Message: fmt.Sprintf("column %q: batch sends %v, metadata says %s", c.name, v.Type, c.typeName)}}
 		}
-		if v.Type == wire.Decimal128 {
+		if v.Type == wire.Decimal128 && c.scale < 0 {
 			c.scale = v.Scale
 		}
 	}
-	r.pos = 0
-	return nil
+	return false, nil
 }
 
 // reauth gives the query's connection a fresh session on the query's stack.
