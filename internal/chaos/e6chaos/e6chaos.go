@@ -1,4 +1,3 @@
-// Package e6chaos adapts the e6data connector to the chaos workload.
 package e6chaos
 
 import (
