@@ -71,8 +71,8 @@ type Connector struct {
 	cc       *grpc.ClientConn
 	rpc      *rpc.Client
 	state    *bluegreen.State
-	metrics  *metrics  // OpenTelemetry instruments (no-op without a MeterProvider)
-	tracing  *tracing  // nil without a TracerProvider
+	metrics  *metrics // OpenTelemetry instruments (no-op without a MeterProvider)
+	tracing  *tracing // nil without a TracerProvider
 
 	queries sync.Map // queryID -> queryRef, for Status/Cancel by ID
 
