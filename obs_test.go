@@ -618,3 +618,11 @@ func TestTelemetryConfigProviders(t *testing.T) {
 		t.Fatalf("String() = %s", s)
 	}
 }
+
+// BenchmarkQueryScanTelemetry is BenchmarkQueryScan with the OpenTelemetry
+// SDK recording the metrics and the spans.
+func BenchmarkQueryScanTelemetry(b *testing.B) {
+	srv := startSim(b, e6sim.Config{ChunkRows: 1000})
+	db, _ := openDB(b, srv, newTelemetry(b).opts...)
+	benchScan(b, db)
+}
