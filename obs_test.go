@@ -415,6 +415,47 @@ func TestTelemetryResume(t *testing.T) {
 	})
 }
 
+// Expired sessions are renewed: between queries (a retry of the query) and
+// in the middle of a fetch (the fetch asks again); both are counted and
+// recorded on the query spans.
+func TestTelemetryReauthentication(t *testing.T) {
+	srv := startSim(t, e6sim.Config{ChunkRows: 100})
+	tm := newTelemetry(t)
+	db, ctr := openDB(t, srv, tm.opts...)
+	db.SetMaxOpenConns(1)
+	rows, err := db.Query("SELECT id FROM numbers WHERE id < 1000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for rows.Next() {
+		if n++; n == 150 {
+			srv.ExpireSessions() // mid-query
+		}
+	}
+	if err := rows.Err(); err != nil || n != 1000 {
+		t.Fatalf("n=%d err=%v", n, err)
+	}
+	rows.Close()
+	srv.ExpireSessions()
+	var c int64
+	if err := db.QueryRow("SELECT count(*) FROM orders").Scan(&c); err != nil || c != 50 {
+		t.Fatalf("after expiry: %d %v", c, err)
+	}
+	if r := tm.value(t, "e6data.reauthentications"); r != 2 || r != ctr.Stats().Reauths {
+		t.Fatalf("reauthentications = %d, connector stats %d; want 2", r, ctr.Stats().Reauths)
+	}
+	withEvent := 0
+	for _, q := range tm.ended(spanQuery) {
+		if len(events(q, eventRetry, attribute.String("reason", "access_denied"))) == 1 {
+			withEvent++
+		}
+	}
+	if withEvent != 2 {
+		t.Fatalf("%d query spans record the re-authentication, want 2", withEvent)
+	}
+}
+
 // The query span continues the caller's trace; prepare, execute, fetch and
 // clear are its children and carry query_id, strategy and cluster.
 func TestTelemetryQuerySpanContinuesCallerTrace(t *testing.T) {

@@ -3,6 +3,7 @@ package e6data
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -40,7 +41,8 @@ func newTracing(tp trace.TracerProvider, cluster string) *tracing {
 
 // queryTel is the telemetry of one query, from the call until its rows are
 // closed: its span (nil when tracing is off), its clock and its counts.
-// Like the connection it belongs to, it is used by one goroutine at a time.
+// Like the connection it belongs to, it is used by one goroutine at a time,
+// except batch, which a fetch running ahead may call concurrently.
 type queryTel struct {
 	m     *metrics
 	tr    *tracing
@@ -48,7 +50,7 @@ type queryTel struct {
 	span  trace.Span // e6data.query
 	fetch trace.Span // e6data.fetch while the result is read
 
-	batches, rows, bytes int64
+	batches, rows, bytes atomic.Int64
 	attempts             int
 	done                 bool
 }
@@ -128,8 +130,8 @@ func (t *queryTel) endFetch(err error) {
 	if t == nil || t.fetch == nil {
 		return
 	}
-	endPhase(t.fetch, err, attribute.Int64("e6data.batches", t.batches), attribute.Int64("e6data.rows", t.rows),
-		attribute.Int64("e6data.bytes", t.bytes))
+	endPhase(t.fetch, err, attribute.Int64("e6data.batches", t.batches.Load()), attribute.Int64("e6data.rows", t.rows.Load()),
+		attribute.Int64("e6data.bytes", t.bytes.Load()))
 	t.fetch = nil
 }
 
@@ -138,9 +140,9 @@ func (t *queryTel) batch(ctx context.Context, rows, size int64) {
 	if t == nil {
 		return
 	}
-	t.batches++
-	t.rows += rows
-	t.bytes += size
+	t.batches.Add(1)
+	t.rows.Add(rows)
+	t.bytes.Add(size)
 	t.m.batch(ctx, rows, size)
 }
 
@@ -173,7 +175,7 @@ func (t *queryTel) finish(ctx context.Context, outcome string, err error) {
 	if t.span == nil {
 		return
 	}
-	t.span.SetAttributes(attribute.String("e6data.outcome", outcome), attribute.Int64("e6data.rows", t.rows))
+	t.span.SetAttributes(attribute.String("e6data.outcome", outcome), attribute.Int64("e6data.rows", t.rows.Load()))
 	if t.attempts > 1 {
 		t.span.SetAttributes(attribute.Int("e6data.attempts", t.attempts))
 	}
