@@ -366,6 +366,9 @@ func TestTelemetry456Surfaced(t *testing.T) {
 		if c, _ := tm.histogram(t, "e6data.query.duration", outcome("interrupted")); c != 1 {
 			t.Fatalf("query.duration{interrupted} count = %d, want 1", c)
 		}
+		if fs := tm.ended(spanFetch); len(fs) != 1 || fs[0].Status().Code != codes.Error {
+			t.Fatalf("the fetch span should end with the interruption: %d spans", len(fs))
+		}
 	})
 }
 
@@ -453,6 +456,36 @@ func TestTelemetryReauthentication(t *testing.T) {
 	}
 	if withEvent != 2 {
 		t.Fatalf("%d query spans record the re-authentication, want 2", withEvent)
+	}
+}
+
+// A query whose context ends while it streams is counted as cancelled, and
+// its clear span says the query was cancelled on the server first.
+func TestTelemetryCancelledQuery(t *testing.T) {
+	srv := startSim(t, e6sim.Config{ChunkRows: 1000})
+	tm := newTelemetry(t)
+	db, _ := openDB(t, srv, tm.opts...)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	rows, err := db.QueryContext(ctx, "SELECT id FROM numbers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10 && rows.Next(); i++ {
+	}
+	cancel()
+	for rows.Next() {
+	}
+	rows.Close()
+	if c, _ := tm.histogram(t, "e6data.query.duration", outcome("cancelled")); c != 1 {
+		t.Fatalf("query.duration{cancelled} count = %d, want 1", c)
+	}
+	waitFor(t, 10*time.Second, "the clear span", func() bool { return len(tm.ended(spanClear)) == 1 })
+	if v, _ := attr(tm.ended(spanClear)[0], "e6data.cancelled"); !v.AsBool() {
+		t.Fatal("the clear span of a cancelled query does not say it cancelled first")
+	}
+	if n := tm.value(t, "e6data.queries.in_flight"); n != 0 {
+		t.Fatalf("in flight = %d", n)
 	}
 }
 

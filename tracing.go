@@ -169,7 +169,7 @@ func (t *queryTel) finish(ctx context.Context, outcome string, err error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	t.endFetch(nil)
+	t.endFetch(err)
 	t.m.queryDuration.Record(ctx, time.Since(t.start).Seconds(), t.m.outcomes[outcome]...)
 	t.m.inFlight.Add(ctx, -1, t.m.base...)
 	if t.span == nil {
