@@ -36,6 +36,7 @@ func TestMetricsExampleServes(t *testing.T) {
 	}
 	body, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	http.DefaultClient.CloseIdleConnections()
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d, err %v", resp.StatusCode, err)
 	}
