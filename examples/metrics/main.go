@@ -45,7 +45,7 @@ func main() {
 func run(ctx context.Context, args []string, out io.Writer, listening func(addr string)) error {
 	fs := flag.NewFlagSet("metrics", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:9464", "address to serve /metrics on")
-	duration := fs.Duration("duration", 0, "stop after this long (0 = until Ctrl-C)")
+	duration := fs.Duration("duration", 0, "stop this long after serving starts (0 = until Ctrl-C)")
 	every := fs.Duration("every", time.Second, "pause between rounds of queries")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -53,12 +53,6 @@ func run(ctx context.Context, args []string, out io.Writer, listening func(addr 
 	if *every <= 0 {
 		return errors.New("-every must be positive")
 	}
-	if *duration > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *duration)
-		defer cancel()
-	}
-
 	sim, err := e6sim.Start(ctx, e6sim.Config{})
 	if err != nil {
 		return err
@@ -97,13 +91,20 @@ func run(ctx context.Context, args []string, out io.Writer, listening func(addr 
 	go func() { served <- srv.Serve(ln) }()
 	defer func() { srv.Close(); <-served }()
 	fmt.Fprintf(out, "serving metrics on http://%s/metrics (e6sim on %s)\n", ln.Addr(), sim.Addr())
+	var stop <-chan time.Time // -duration: stop at the end of the round it ends in
+	if *duration > 0 {
+		t := time.NewTimer(*duration)
+		defer t.Stop()
+		stop = t.C
+	}
 
 	tick := time.NewTicker(*every)
 	defer tick.Stop()
+rounds:
 	for round := 1; ; round++ {
 		if err := work(ctx, db, sim, round); err != nil {
-			if ctx.Err() != nil {
-				break
+			if ctx.Err() != nil { // Ctrl-C
+				break rounds
 			}
 			return err
 		}
@@ -112,10 +113,11 @@ func run(ctx context.Context, args []string, out io.Writer, listening func(addr 
 		}
 		select {
 		case <-ctx.Done():
+			break rounds
+		case <-stop:
+			break rounds
 		case <-tick.C:
-			continue
 		}
-		break
 	}
 	fmt.Fprintln(out, "stopped")
 	return nil
