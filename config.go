@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 )
 
@@ -154,6 +156,14 @@ type Config struct {
 	// DialOptions are extra gRPC dial options, appended last (code only).
 	DialOptions []grpc.DialOption
 
+	// MeterProvider, when set, receives the connector's metrics (code
+	// only); unset, the metrics are a no-op. The global provider is never
+	// used unless passed here (otel.GetMeterProvider()).
+	MeterProvider metric.MeterProvider
+	// TracerProvider, when set, receives the connector's spans (code
+	// only); unset, no spans are made.
+	TracerProvider trace.TracerProvider
+
 	sources map[string]Source // field -> where its value came from
 	keys    map[string]string // field -> the variable or DSN key that set it
 	diags   []Diagnostic
@@ -294,8 +304,9 @@ func ParseDSN(dsn string) (*Config, error) {
 	return LoadConfig(dsn, nil)
 }
 
-// Clone returns a deep copy (the Logger, TokenProvider and DialOptions
-// values themselves are shared; TLSConfig is cloned).
+// Clone returns a deep copy (the Logger, TokenProvider, DialOptions,
+// MeterProvider and TracerProvider values themselves are shared; TLSConfig
+// is cloned).
 func (c *Config) Clone() *Config {
 	if c == nil {
 		return nil
@@ -425,6 +436,12 @@ func (c Config) String() string {
 	if len(c.DialOptions) > 0 {
 		extra = append(extra, "dial-options="+strconv.Itoa(len(c.DialOptions)))
 	}
+	if c.MeterProvider != nil {
+		extra = append(extra, "meter-provider=set")
+	}
+	if c.TracerProvider != nil {
+		extra = append(extra, "tracer-provider=set")
+	}
 	if len(extra) > 0 {
 		s += " (" + strings.Join(extra, " ") + ")"
 	}
@@ -452,7 +469,7 @@ func (c *Config) Validate() error {
 
 // codeOnlySnapshot is what LoadConfig compares before and after an option
 // to see which code-only fields it changed.
-func codeOnlySnapshot(c *Config) [5]any {
+func codeOnlySnapshot(c *Config) [7]any {
 	fn := uintptr(0)
 	if c.TokenProvider != nil {
 		fn = reflect.ValueOf(c.TokenProvider).Pointer()
@@ -461,7 +478,19 @@ func codeOnlySnapshot(c *Config) [5]any {
 	if len(c.DialOptions) > 0 {
 		dial = fmt.Sprintf("%p/%d", &c.DialOptions[0], len(c.DialOptions))
 	}
-	return [5]any{fn, string(c.CAPEM), c.TLSConfig, c.Logger, dial}
+	return [7]any{fn, string(c.CAPEM), c.TLSConfig, c.Logger, dial, identity(c.MeterProvider), identity(c.TracerProvider)}
 }
 
-var codeOnlyFields = [5]string{"TokenProvider", "CAPEM", "TLSConfig", "Logger", "DialOptions"}
+var codeOnlyFields = [7]string{"TokenProvider", "CAPEM", "TLSConfig", "Logger", "DialOptions", "MeterProvider", "TracerProvider"}
+
+// identity is v in a form == can compare without panicking: a value that
+// cannot be compared (a struct holding a slice, say) becomes its type name.
+func identity(v any) any {
+	if v == nil {
+		return nil
+	}
+	if reflect.ValueOf(v).Comparable() {
+		return v
+	}
+	return reflect.TypeOf(v).String()
+}

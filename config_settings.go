@@ -183,6 +183,10 @@ var settingSpecs = []*settingSpec{
 			}
 			return strconv.Itoa(len(c.DialOptions)) + " set"
 		}},
+	{field: "MeterProvider", kind: kindCode, option: "WithMeterProvider", desc: "OpenTelemetry `metric.MeterProvider` for the connector's metrics (unset = no-op)",
+		show: func(c *Config) string { return setOrEmpty(c.MeterProvider != nil) }},
+	{field: "TracerProvider", kind: kindCode, option: "WithTracerProvider", desc: "OpenTelemetry `trace.TracerProvider` for the connector's spans (unset = none)",
+		show: func(c *Config) string { return setOrEmpty(c.TracerProvider != nil) }},
 }
 
 func setOrEmpty(b bool) string {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+
 	"github.com/e6go/e6data/internal/bluegreen"
 	"github.com/e6go/e6data/internal/enginepb"
 	"github.com/e6go/e6data/internal/rpc"
@@ -24,6 +26,8 @@ type conn struct {
 	closed        bool
 	ownsConnector bool
 	lastQueryID   string
+	cur           *queryTel // telemetry of the query being started (set by query)
+	met456        int64     // 456 answers authenticate met and recovered from, for withRecovery to count
 }
 
 var (
@@ -49,15 +53,19 @@ func (p permanent) Unwrap() error { return p.err }
 // from (456, Access denied, 503, a transport blip), repairs the cause and
 // runs f again: at most MaxRetryAttempts times in all, with jittered
 // exponential backoff, never past ctx. f returns a permanent error to stop.
-func (cn *conn) withRecovery(ctx context.Context, op, queryID string, read bool, f func(ctx context.Context) error) error {
+func (cn *conn) withRecovery(ctx context.Context, op, queryID string, read bool, f func(ctx context.Context) error) (result error) {
 	cfg := cn.ctr.cfg
+	var n456 int64 // 456 answers met, counted by outcome when the operation ends
+	defer func() { cn.ctr.metrics.wrong456(ctx, n456, result) }()
 	attempts := max(cfg.MaxRetryAttempts, 1)
 	backoff := rpc.Backoff{Base: cfg.RetryBackoff, Max: 10 * time.Second}
 	var err error
 	stale, lastQuery := "", cn.lastQueryID // stale: a strategy that answered 456 on an earlier attempt
 	attempt := 1
 	for ; ; attempt++ {
+		cn.met456 = 0
 		err = f(ctx)
+		n456 += cn.met456
 		if err == nil {
 			if attempt > 1 {
 				cn.ctr.state.Count("recoveries", 1)
@@ -75,12 +83,15 @@ func (cn *conn) withRecovery(ctx context.Context, op, queryID string, read bool,
 		if errors.As(err, &p) {
 			return newError(op, queryID, p.err)
 		}
-		if rpc.Classify(err) == rpc.KindWrongStrategy {
+		kind := rpc.Classify(err)
+		if kind == rpc.KindWrongStrategy {
+			n456++
 			stale = cn.strategy
 			if re := (*rpc.Error)(nil); errors.As(err, &re) && re.Strategy != "" {
 				stale = re.Strategy
 			}
 		}
+		repairStart := time.Now()
 		if ok, rerr := cn.repair(ctx, err); !ok {
 			if rerr != nil {
 				// Say why the repair failed (e.g. the resume timed out),
@@ -100,6 +111,7 @@ func (cn *conn) withRecovery(ctx context.Context, op, queryID string, read bool,
 		if attempt >= attempts {
 			break
 		}
+		cn.cur.retry(retryReason(err, kind), attempt, retryAttrs(kind, stale, time.Since(repairStart))...)
 		if werr := rpc.Wait(ctx, backoff.Delay(attempt-1)); werr != nil {
 			e := newError(op, queryID, errors.Join(werr, err))
 			e.Attempts = attempt
@@ -113,6 +125,28 @@ func (cn *conn) withRecovery(ctx context.Context, op, queryID string, read bool,
 	e.Attempts = attempt
 	e.Retryable = true
 	return e
+}
+
+// retryReason names the failure a retry follows (attribute reason of the
+// e6data.retry span event).
+func retryReason(err error, kind rpc.Kind) string {
+	var lost lostQuery
+	if errors.As(err, &lost) {
+		return "query_lost"
+	}
+	return kind.String()
+}
+
+// retryAttrs are the event attributes particular to a kind of failure: the
+// stale strategy of a 456, the time a resume took.
+func retryAttrs(kind rpc.Kind, stale string, repairTook time.Duration) []attribute.KeyValue {
+	switch kind {
+	case rpc.KindWrongStrategy:
+		return []attribute.KeyValue{attribute.String("stale_strategy", stale)}
+	case rpc.KindClusterUnavailable:
+		return []attribute.KeyValue{attribute.Float64("resume_wait_s", repairTook.Seconds())}
+	}
+	return nil
 }
 
 // repair acts on a recoverable failure and reports whether a retry may help;
@@ -147,6 +181,7 @@ func (cn *conn) repair(ctx context.Context, err error) (bool, error) {
 		return true, nil
 	case rpc.KindAccessDenied:
 		cn.ctr.state.Count("reauth", 1)
+		cn.ctr.metrics.reauth(ctx)
 		cn.sid = ""
 		return true, nil
 	case rpc.KindClusterUnavailable:
@@ -223,6 +258,7 @@ func (cn *conn) authenticate(ctx context.Context) error {
 		}
 		ctr.state.Count("456", 1)
 		ctr.state.InvalidateAt(st, "", sentAt(err))
+		cn.met456++ // the operation around this counts it when it ends
 	}
 	dctx := ctx
 	if t := ctr.cfg.StrategyDetectionTimeout; t > 0 {

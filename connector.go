@@ -71,6 +71,8 @@ type Connector struct {
 	cc       *grpc.ClientConn
 	rpc      *rpc.Client
 	state    *bluegreen.State
+	metrics  *metrics // OpenTelemetry instruments (no-op without a MeterProvider)
+	tracing  *tracing // nil without a TracerProvider
 
 	queries sync.Map // queryID -> queryRef, for Status/Cancel by ID
 
@@ -133,6 +135,12 @@ func newConnector(cfg *Config) (*Connector, error) {
 		return nil, &Error{Op: "connect", sentinel: ErrConfig, cause: err, Message: fmt.Sprintf("cannot use target %q", target)}
 	}
 	c.cc = cc
+	label := clusterLabel(cfg, target)
+	m, err := newMetrics(cfg.MeterProvider, label)
+	if err != nil {
+		c.log.Warn("some metrics are not recorded: the meter provider refused them", "error", err)
+	}
+	c.metrics, c.tracing = m, newTracing(cfg.TracerProvider, label)
 	c.state = bluegreen.New(bluegreen.Options{
 		CacheTimeout: cfg.StrategyCacheTimeout,
 		PinLimit:     cfg.QueryMappingCacheSize,
@@ -187,6 +195,7 @@ func (c *Connector) Close() error {
 		c.closed.Store(true)
 		close(c.stop)
 		c.bg.Wait()
+		c.metrics.close()
 		err = c.cc.Close()
 	})
 	return err
@@ -210,7 +219,8 @@ func OpenDB(cfg *Config, opts ...Option) (*sql.DB, error) {
 // warm until c is closed.
 func (c *Connector) ConfigurePool(db *sql.DB) {
 	cfg := c.cfg
-	c.db.Store(db)
+	c.db.Store(db)         // Health reports this pool
+	c.metrics.db.Store(db) // the pool gauges report this pool
 	db.SetMaxOpenConns(cfg.MaxConnections)
 	db.SetMaxIdleConns(cfg.MaxConnections) // idle sessions end after IdleTimeout
 	db.SetConnMaxIdleTime(cfg.IdleTimeout)
@@ -316,6 +326,7 @@ func (c *Connector) logEvent(e bluegreen.Event) {
 		st = e.From // invalidated: the strategy found not live
 	}
 	c.stratLog.Info("strategy "+e.Type, "transition_type", e.Type, "strategy", st, "from", e.From, "query_id", e.QueryID)
+	c.metrics.transition(e)
 }
 
 // observer feeds what the call path sees into the strategy state.
@@ -382,6 +393,7 @@ func (c *Connector) resume(ctx context.Context) error {
 					return // already active or resumed by someone else: nothing this connector did
 				}
 				c.state.Count("resumes", 1)
+				c.metrics.resumed(took)
 				st := c.state.Active()
 				c.state.Record(bluegreen.Event{Type: bluegreen.Resumed, To: st})
 				c.log.Info("cluster resumed", "took", took.Round(time.Millisecond), "resume_called", called, "strategy", st, "transition_type", bluegreen.Resumed)

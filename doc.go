@@ -18,7 +18,9 @@
 // moves new work to a stack the server announces while running queries
 // finish where they started, re-authenticates expired sessions, resumes a
 // suspended cluster, and re-runs a query only while it has delivered no row
-// and re-running it is safe. Connector.Stats reports that state.
+// and re-running it is safe. Connector.Stats reports that state;
+// WithMeterProvider and WithTracerProvider report it, and every query,
+// through OpenTelemetry (a no-op unless given).
 //
 // Results stream batch by batch; DECIMAL128 values arrive as the exact
 // Decimal type, timestamps with full microseconds. Operations that

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 )
 
@@ -207,6 +209,33 @@ func WithDialOptions(opts ...grpc.DialOption) Option {
 			}
 		}
 		c.DialOptions = append(append([]grpc.DialOption(nil), c.DialOptions...), opts...)
+		return nil
+	}
+}
+
+// WithMeterProvider sends the connector's metrics to provider (see the
+// README's "Metrics and tracing"). Without it the metrics are a no-op; the
+// global provider is used only if passed here (otel.GetMeterProvider()).
+func WithMeterProvider(provider metric.MeterProvider) Option {
+	return func(c *Config) error {
+		if provider == nil {
+			return optErr("WithMeterProvider", "", "a non-nil metric.MeterProvider")
+		}
+		c.MeterProvider = provider
+		return nil
+	}
+}
+
+// WithTracerProvider makes the connector trace its queries with provider:
+// a span per query, with child spans for prepare, execute, fetch and clear,
+// continuing the trace of the caller's context. Without it no spans are
+// made.
+func WithTracerProvider(provider trace.TracerProvider) Option {
+	return func(c *Config) error {
+		if provider == nil {
+			return optErr("WithTracerProvider", "", "a non-nil trace.TracerProvider")
+		}
+		c.TracerProvider = provider
 		return nil
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 	"google.golang.org/grpc"
 )
 
@@ -17,6 +19,7 @@ func TestOptionValid(t *testing.T) {
 	logger := slog.New(slog.DiscardHandler)
 	own := &tls.Config{}
 	ua := grpc.WithUserAgent("x")
+	meters, tracers := metricnoop.NewMeterProvider(), tracenoop.NewTracerProvider()
 	for _, tc := range []struct {
 		name  string
 		opt   Option
@@ -50,6 +53,8 @@ func TestOptionValid(t *testing.T) {
 		{"WithPool keeps durations", WithPool(5, 5, 0, 0), func(c *Config) bool { return c.MinConnections == 5 && c.IdleTimeout == 300*time.Second }},
 		{"WithQueryTimeout", WithQueryTimeout(time.Minute), func(c *Config) bool { return c.QueryTimeout == time.Minute }},
 		{"WithPrefetch", WithPrefetch(0), func(c *Config) bool { return c.PrefetchDepth == 0 }},
+		{"WithMeterProvider", WithMeterProvider(meters), func(c *Config) bool { return c.MeterProvider == meters }},
+		{"WithTracerProvider", WithTracerProvider(tracers), func(c *Config) bool { return c.TracerProvider == tracers }},
 		{"WithSetting env name", WithSetting("E6DATA_STRATEGY_CACHE_TIMEOUT", "120"), func(c *Config) bool { return c.StrategyCacheTimeout == 2*time.Minute }},
 		{"WithSetting DSN key", WithSetting("log-level", "debug"), func(c *Config) bool { return c.LogLevel == slog.LevelDebug }},
 		{"WithSetting field", WithSetting("KeepaliveTime", "20s"), func(c *Config) bool { return c.KeepaliveTime == 20*time.Second }},
@@ -86,6 +91,8 @@ func TestOptionInvalid(t *testing.T) {
 		{WithClientCert("/c", ""), "WithClientCert"},
 		{WithServerName(""), "WithServerName"},
 		{WithLogger(nil), "WithLogger"},
+		{WithMeterProvider(nil), "WithMeterProvider"},
+		{WithTracerProvider(nil), "WithTracerProvider"},
 		{WithProfile("turbo"), "development, production, high-performance"},
 		{WithDialOptions(nil), "WithDialOptions"},
 		{WithRetry(0, time.Second), "between 1 and 10"},

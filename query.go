@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"go.opentelemetry.io/otel/attribute"
 	"google.golang.org/grpc"
 
 	"github.com/e6go/e6data/internal/enginepb"
@@ -114,6 +115,7 @@ type query struct {
 	engineIP string
 	strategy string // its pin
 	sid      string // the session it runs in
+	tel      *queryTel
 }
 
 // query runs text and returns its rows with the first batch fetched. Every
@@ -134,18 +136,22 @@ func (cn *conn) query(ctx context.Context, text string, o queryOptions) (*rows, 
 			return nil, err
 		}
 	}
+	ctx, tel := cn.ctr.startQuery(ctx)
 	var cancel context.CancelFunc = func() {}
 	if o.timeout > 0 {
 		ctx, cancel = context.WithTimeout(ctx, o.timeout)
 	}
 	read := isReadStatement(text)
 	var r *rows
+	cn.cur = tel
 	err := cn.withRecovery(ctx, "query", "", read, func(ctx context.Context) error {
 		var err error
 		r, err = cn.runOnce(ctx, text, params, o, read)
 		return err
 	})
+	cn.cur = nil
 	if err != nil {
+		tel.finish(ctx, failedOutcome(ctx, err), err)
 		cancel()
 		return nil, err
 	}
@@ -161,15 +167,16 @@ func (cn *conn) call(ctx context.Context, q *query, method string, req, resp any
 // when a catalog is set, as the Python connector does), bounded by the
 // prepare timeout. Failures the server signals before doing anything stay
 // retryable; everything else is permanent.
-func (cn *conn) prepare(ctx context.Context, text, catalog, database string) (*query, error) {
-	q := &query{strategy: cn.strategy, sid: cn.sid}
+func (cn *conn) prepare(ctx context.Context, text, catalog, database string) (_ *query, err error) {
+	q := &query{strategy: cn.strategy, sid: cn.sid, tel: cn.cur}
+	ctx, span := q.tel.phase(ctx, spanPrepare, q)
+	defer func() { endPhase(span, err, attribute.String("query_id", q.id)) }()
 	if t := cn.ctr.cfg.PrepareTimeout; t > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, t)
 		defer cancel()
 	}
 	var prep enginepb.PrepareStatementResponse
-	var err error
 	if catalog != "" {
 		err = cn.call(ctx, q, enginepb.QueryEngineService_PrepareStatementV2_FullMethodName,
 			&enginepb.PrepareStatementV2Request{SessionId: q.sid, Schema: database, Catalog: catalog, QueryString: text}, &prep)
@@ -185,6 +192,7 @@ func (cn *conn) prepare(ctx context.Context, text, catalog, database string) (*q
 		return nil, permanent{&Error{Op: "prepare", sentinel: ErrProtocol, Message: "the server returned no query ID"}}
 	}
 	cn.lastQueryID = q.id
+	q.tel.prepared(q)
 	return q, nil
 }
 
@@ -210,19 +218,23 @@ func (cn *conn) runOnce(ctx context.Context, text string, params []*enginepb.Par
 		return nil, failedBefore(err)
 	}
 	var exec enginepb.ExecuteStatementResponse
+	ectx, span := q.tel.phase(ctx, spanExecute, q)
 	if params != nil {
-		err = cn.call(ctx, q, enginepb.QueryEngineService_ExecuteStatementV2_FullMethodName,
+		err = cn.call(ectx, q, enginepb.QueryEngineService_ExecuteStatementV2_FullMethodName,
 			&enginepb.ExecuteStatementV2Request{EngineIP: q.engineIP, SessionId: q.sid, QueryId: q.id, Params: params}, &exec)
 	} else {
-		err = cn.call(ctx, q, enginepb.QueryEngineService_ExecuteStatement_FullMethodName,
+		err = cn.call(ectx, q, enginepb.QueryEngineService_ExecuteStatement_FullMethodName,
 			&enginepb.ExecuteStatementRequest{EngineIP: q.engineIP, SessionId: q.sid, QueryId: q.id}, &exec)
 	}
 	if err != nil {
+		endPhase(span, err)
 		return fail(err, false)
 	}
 	var md enginepb.GetResultMetadataResponse
-	if err := cn.call(ctx, q, enginepb.QueryEngineService_GetResultMetadata_FullMethodName,
-		&enginepb.GetResultMetadataRequest{EngineIP: q.engineIP, SessionId: q.sid, QueryId: q.id}, &md); err != nil {
+	err = cn.call(ectx, q, enginepb.QueryEngineService_GetResultMetadata_FullMethodName,
+		&enginepb.GetResultMetadataRequest{EngineIP: q.engineIP, SessionId: q.sid, QueryId: q.id}, &md)
+	endPhase(span, err)
+	if err != nil {
 		return fail(err, true)
 	}
 	meta, err := wire.DecodeMetadata(md.GetResultMetaData())
@@ -237,11 +249,13 @@ func (cn *conn) runOnce(ctx context.Context, text string, params []*enginepb.Par
 	// still be recovered by running the query again, and a result of one
 	// batch (most aggregates) is then complete before a deployment can cut
 	// its end marker off.
+	q.tel.startFetch(ctx, q)
 	err = r.fetch(ctx)
 	if err == nil && !r.done {
 		err = r.readAhead(ctx)
 	}
 	if err != nil {
+		q.tel.endFetch(err)
 		var p permanent
 		if errors.As(err, &p) {
 			ctr.forget(q, cn.sid, false)
@@ -288,14 +302,17 @@ func (c *Connector) forget(q *query, sid string, cancelFirst bool) {
 		sid = q.sid
 	}
 	c.background(10*time.Second, func(ctx context.Context) {
+		ctx, span := q.tel.phase(ctx, spanClear, q)
 		call := rpc.Call{Method: enginepb.QueryEngineService_CancelQuery_FullMethodName, Strategy: q.strategy, PlannerIP: q.engineIP}
+		var cerr error
 		if cancelFirst {
 			var cr enginepb.CancelQueryResponse
-			c.rpc.Invoke(ctx, call, &enginepb.CancelQueryRequest{EngineIP: q.engineIP, SessionId: sid, QueryId: q.id}, &cr)
+			cerr = c.rpc.Invoke(ctx, call, &enginepb.CancelQueryRequest{EngineIP: q.engineIP, SessionId: sid, QueryId: q.id}, &cr)
 		}
 		call.Method = enginepb.QueryEngineService_ClearOrCancelQuery_FullMethodName
 		var resp enginepb.ClearOrCancelQueryResponse
-		c.rpc.Invoke(ctx, call, &enginepb.ClearOrCancelQueryRequest{EngineIP: q.engineIP, SessionId: sid, QueryId: q.id}, &resp)
+		err := c.rpc.Invoke(ctx, call, &enginepb.ClearOrCancelQueryRequest{EngineIP: q.engineIP, SessionId: sid, QueryId: q.id}, &resp)
+		endPhase(span, errors.Join(cerr, err), attribute.Bool("e6data.cancelled", cancelFirst))
 	})
 }
 
@@ -397,6 +414,7 @@ func (r *rows) fetchInto(ctx context.Context, dst *wire.Chunk) (end bool, err er
 	if err := wire.DecodeChunk(b, dst); err != nil {
 		return false, permanent{&Error{Op: "fetch", sentinel: ErrProtocol, QueryID: q.id, cause: err, Message: err.Error()}}
 	}
+	q.tel.batch(ctx, int64(max(dst.Rows, 0)), int64(len(b)))
 	if dst.Rows <= 0 {
 		dst.Rows = 0
 		return true, nil
@@ -423,6 +441,8 @@ func (r *rows) fetchInto(ctx context.Context, dst *wire.Chunk) (end bool, err er
 func (r *rows) reauth(ctx context.Context) error {
 	cn := r.cn
 	cn.ctr.state.Count("reauth", 1)
+	cn.ctr.metrics.reauth(ctx)
+	r.q.tel.retry(rpc.KindAccessDenied.String(), 0, attribute.String("phase", "fetch"))
 	saved, savedStrategy := cn.sid, cn.strategy
 	cn.sid = ""
 	if err := cn.authenticateOn(ctx, r.q.strategy); err != nil {
@@ -479,6 +499,9 @@ func (r *rows) interrupted(err error) error {
 		e = &Error{Op: "fetch", QueryID: r.q.id, Strategy: r.q.strategy, Rows: r.delivered, sentinel: ErrQueryInterrupted,
 			cause: err, Code: e.Code, Message: e.Message, Retryable: r.read}
 		r.cn.ctr.state.Count("interrupted", 1)
+		if rpc.Classify(err) == rpc.KindWrongStrategy {
+			r.cn.ctr.metrics.wrong456(r.ctx, 1, e) // surfaced: rows were delivered, so no retry
+		}
 	}
 	return e
 }
@@ -496,7 +519,8 @@ func (r *rows) drain() (int64, error) {
 			return r.delivered, nil
 		}
 		if err := r.fetch(r.ctx); err != nil {
-			return r.delivered, r.interrupted(err)
+			r.err = r.interrupted(err)
+			return r.delivered, r.err
 		}
 	}
 }
@@ -510,6 +534,14 @@ func (r *rows) Close() error {
 	}
 	r.closed = true
 	interrupted := r.ctx != nil && r.ctx.Err() != nil && !r.done
+	switch {
+	case r.err != nil:
+		r.q.tel.finish(r.ctx, failedOutcome(r.ctx, r.err), r.err)
+	case interrupted:
+		r.q.tel.finish(r.ctx, outcomeCancelled, r.ctx.Err())
+	default:
+		r.q.tel.finish(r.ctx, outcomeOK, nil)
+	}
 	if r.cancel != nil {
 		r.cancel()
 	}
