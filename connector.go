@@ -74,6 +74,9 @@ type Connector struct {
 
 	queries sync.Map // queryID -> queryRef, for Status/Cancel by ID
 
+	db             atomic.Pointer[sql.DB]               // the pool ConfigurePool was given, for Health
+	lastSwitchover atomic.Pointer[bluegreen.Switchover] // the last completed switchover, for Health
+
 	resumeMu sync.Mutex
 	resumer  *resume.Resumer
 
@@ -207,6 +210,7 @@ func OpenDB(cfg *Config, opts ...Option) (*sql.DB, error) {
 // warm until c is closed.
 func (c *Connector) ConfigurePool(db *sql.DB) {
 	cfg := c.cfg
+	c.db.Store(db)
 	db.SetMaxOpenConns(cfg.MaxConnections)
 	db.SetMaxIdleConns(cfg.MaxConnections) // idle sessions end after IdleTimeout
 	db.SetConnMaxIdleTime(cfg.IdleTimeout)

@@ -67,6 +67,7 @@ func (c *Connector) Stats() Stats {
 // gone, as offsets from the announcement (or, for an abrupt deployment, from
 // the first 456 of the old stack, or else from the switch).
 func (c *Connector) logSwitchover(sw bluegreen.Switchover) {
+	c.lastSwitchover.Store(&sw)
 	start := sw.Announced
 	if start.IsZero() {
 		start = sw.Switched
