@@ -28,8 +28,9 @@ type Options struct {
 	// Name is the command as the user types it ("e6sim", "e6 sim").
 	Name string
 	// Started, when set, is called once the simulator serves, after the
-	// banner, e.g. to tell how to connect to it.
-	Started func(w io.Writer, sim *e6sim.Server)
+	// banner, e.g. to tell how to connect to it; cfg is the configuration
+	// the flags gave.
+	Started func(w io.Writer, sim *e6sim.Server, cfg e6sim.Config)
 }
 
 // Run runs the simulator with the command-line arguments args until ctx
@@ -65,7 +66,7 @@ func Run(ctx context.Context, o Options, args []string, stdout, stderr io.Writer
 	}
 	fmt.Fprintf(stdout, "e6sim: e6data engine on %s%s, %s, live strategy %s\n", sim.Addr(), tls, admin, sim.Live())
 	if o.Started != nil {
-		o.Started(stdout, sim)
+		o.Started(stdout, sim, cfg)
 	}
 
 	<-ctx.Done()
