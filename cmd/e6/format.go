@@ -89,7 +89,6 @@ type tableFormatter struct {
 	cols     []column
 	expanded bool
 	rows     [][]string
-	numeric  []bool
 }
 
 func (f *tableFormatter) row(vals []any) error {

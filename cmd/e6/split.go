@@ -64,11 +64,3 @@ func splitStatements(src string) (stmts []string, rest string) {
 	}
 	return stmts, rest
 }
-
-// pending reports whether buf (the lines typed so far) holds an unfinished
-// statement, i.e. something other than blanks and comments, or an open
-// quote or block comment.
-func pending(buf string) bool {
-	_, rest := splitStatements(buf)
-	return rest != ""
-}
