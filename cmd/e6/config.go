@@ -15,13 +15,13 @@ import (
 // the value came from, then the diagnostics. Exit 1 when the configuration
 // is invalid or a diagnostic is an error.
 func (a *app) cmdConfig(args []string) error {
-	fs := a.newFlagSet("config")
-	pos, err := parseInterleaved(fs, args)
+	const usage = "usage: e6 config check [-dsn DSN]"
+	pos, err := a.parseArgs("config", args, 1, 1, usage, nil)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 || pos[0] != "check" {
-		return usagef("usage: e6 config check [-dsn DSN]")
+	if pos[0] != "check" {
+		return usageError{usage}
 	}
 	cfg, err := e6data.LoadConfig(a.dsn, a.environ)
 	if err != nil {

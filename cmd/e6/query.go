@@ -4,7 +4,7 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
-	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -18,8 +18,7 @@ import (
 // cmdQuery runs `e6 query [SQL]`: the statements of SQL (or of stdin) one
 // after the other, each result in the chosen format.
 func (a *app) cmdQuery(ctx context.Context, args []string) error {
-	fs := a.newFlagSet("query")
-	pos, err := parseInterleaved(fs, args)
+	pos, err := a.parseArgs("query", args, 0, 1, "query takes one SQL argument (quote it)", nil)
 	if err != nil {
 		return err
 	}
@@ -27,17 +26,14 @@ func (a *app) cmdQuery(ctx context.Context, args []string) error {
 		return err
 	}
 	var src string
-	switch len(pos) {
-	case 0:
+	if len(pos) == 1 {
+		src = pos[0]
+	} else {
 		b, err := io.ReadAll(a.stdin)
 		if err != nil {
 			return fmt.Errorf("reading SQL from stdin: %w", err)
 		}
 		src = string(b)
-	case 1:
-		src = pos[0]
-	default:
-		return usagef("query takes one SQL argument (quote it), got %d", len(pos))
 	}
 	stmts, rest := splitStatements(src)
 	if rest = strings.TrimSpace(rest); rest != "" {
@@ -51,16 +47,15 @@ func (a *app) cmdQuery(ctx context.Context, args []string) error {
 		return err
 	}
 	defer s.Close()
-	ch, stop := a.signals()
-	defer stop()
 	for i, q := range stmts {
 		if i > 0 && a.format == "table" {
 			fmt.Fprintln(a.stdout)
 		}
-		qctx, done := interruptible(ctx, ch)
-		_, err := a.runQuery(qctx, s.db, q)
-		if interrupted := done(); err != nil {
-			return errors.New(describeErr(err, interrupted))
+		if _, err := s.do(ctx, func(ctx context.Context) error {
+			_, err := a.runQuery(ctx, s.db, q)
+			return err
+		}); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -210,28 +205,22 @@ func (c clearingWriter) Write(b []byte) (int, error) {
 
 // cmdExplain runs `e6 explain [-analyze] SQL`.
 func (a *app) cmdExplain(ctx context.Context, args []string) error {
-	fs := a.newFlagSet("explain")
-	analyze := fs.Bool("analyze", false, "run the query and show the executed plan with timings")
-	pos, err := parseInterleaved(fs, args)
+	var analyze bool
+	pos, err := a.parseArgs("explain", args, 1, 1, "explain takes one SQL argument (quote it)", func(fs *flag.FlagSet) {
+		fs.BoolVar(&analyze, "analyze", false, "run the query and show the executed plan with timings")
+	})
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return usagef("explain takes one SQL argument (quote it)")
 	}
 	s, err := a.connect()
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	ch, stop := a.signals()
-	defer stop()
-	qctx, done := interruptible(ctx, ch)
-	err = a.explain(qctx, s.db, strings.TrimSuffix(strings.TrimSpace(pos[0]), ";"), *analyze)
-	if interrupted := done(); err != nil {
-		return errors.New(describeErr(err, interrupted))
-	}
-	return nil
+	_, err = s.do(ctx, func(ctx context.Context) error {
+		return a.explain(ctx, s.db, strings.TrimSuffix(strings.TrimSpace(pos[0]), ";"), analyze)
+	})
+	return err
 }
 
 func (a *app) explain(ctx context.Context, db *sql.DB, query string, analyze bool) error {

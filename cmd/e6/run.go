@@ -86,6 +86,24 @@ func (a *app) newFlagSet(name string) *flag.FlagSet {
 	return fs
 }
 
+// parseArgs parses the arguments of command name: the common flags, those
+// define adds (may be nil), and between minPos and maxPos positional
+// arguments; otherwise a usage error saying usage.
+func (a *app) parseArgs(name string, args []string, minPos, maxPos int, usage string, define func(fs *flag.FlagSet)) ([]string, error) {
+	fs := a.newFlagSet(name)
+	if define != nil {
+		define(fs)
+	}
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	if len(pos) < minPos || len(pos) > maxPos {
+		return nil, usageError{usage}
+	}
+	return pos, nil
+}
+
 // parseInterleaved parses fs from args, letting flags and positional
 // arguments mix ("query 'SELECT 1' -o csv"); "--" ends the flags.
 func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
@@ -198,11 +216,14 @@ func (a *app) loadConfig() (*e6data.Config, error) {
 	return cfg, nil
 }
 
-// session is an open connection to the cluster.
+// session is an open connection to the cluster, and the interrupts
+// (Ctrl-C) that cancel its operations.
 type session struct {
-	cfg  *e6data.Config
-	conn *e6data.Connector
-	db   *sql.DB
+	cfg     *e6data.Config
+	conn    *e6data.Connector
+	db      *sql.DB
+	sig     <-chan os.Signal
+	stopSig func()
 }
 
 func (a *app) connect() (*session, error) {
@@ -216,12 +237,26 @@ func (a *app) connect() (*session, error) {
 	}
 	db := sql.OpenDB(c)
 	c.ConfigurePool(db)
-	return &session{cfg: cfg, conn: c, db: db}, nil
+	ch, stop := a.signals()
+	return &session{cfg: cfg, conn: c, db: db, sig: ch, stopSig: stop}, nil
 }
 
 func (s *session) Close() error {
+	s.stopSig()
 	err := s.db.Close()
 	return errors.Join(err, s.conn.Close())
+}
+
+// do runs f with a context that an interrupt cancels; a cancelled
+// operation's error says so.
+func (s *session) do(ctx context.Context, f func(ctx context.Context) error) (interrupted bool, err error) {
+	qctx, done := interruptible(ctx, s.sig)
+	err = f(qctx)
+	interrupted = done()
+	if err != nil {
+		err = errors.New(describeErr(err, interrupted))
+	}
+	return interrupted, err
 }
 
 // isTerminal reports whether w is a terminal.

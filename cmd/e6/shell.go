@@ -41,13 +41,8 @@ type lineReader interface {
 // and a history kept in the user cache directory (e6/history); otherwise it
 // reads statements from stdin without prompts.
 func (a *app) cmdShell(ctx context.Context, args []string) error {
-	fs := a.newFlagSet("shell")
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
+	if _, err := a.parseArgs("shell", args, 0, 0, "shell takes no arguments (did you mean e6 query?)", nil); err != nil {
 		return err
-	}
-	if len(pos) != 0 {
-		return usagef("shell takes no arguments (did you mean e6 query?)")
 	}
 	if err := a.checkFormat(); err != nil {
 		return err
@@ -57,8 +52,6 @@ func (a *app) cmdShell(ctx context.Context, args []string) error {
 		return err
 	}
 	defer s.Close()
-	ch, stop := a.signals()
-	defer stop()
 
 	var rd lineReader
 	in, ok := a.stdin.(*os.File)
@@ -72,7 +65,7 @@ func (a *app) cmdShell(ctx context.Context, args []string) error {
 	}
 	defer rd.Close()
 	_, tty := rd.(*ttyReader)
-	sh := &shell{app: a, s: s, rd: rd, sig: ch, interactive: tty}
+	sh := &shell{app: a, s: s, rd: rd, interactive: tty}
 	return sh.loop(ctx)
 }
 
@@ -80,7 +73,6 @@ type shell struct {
 	*app
 	s     *session
 	rd    lineReader
-	sig   <-chan os.Signal
 	buf   string
 	fails int
 	// interactive is true on a terminal; otherwise the exit status says
@@ -130,12 +122,13 @@ func (sh *shell) loop(ctx context.Context) error {
 
 // exec runs one statement; false when it was cancelled.
 func (sh *shell) exec(ctx context.Context, q string) bool {
-	qctx, done := interruptible(ctx, sh.sig)
 	start := time.Now()
-	_, err := sh.runQuery(qctx, sh.s.db, q)
-	interrupted := done()
+	interrupted, err := sh.s.do(ctx, func(ctx context.Context) error {
+		_, err := sh.runQuery(ctx, sh.s.db, q)
+		return err
+	})
 	if err != nil {
-		sh.fail(err, interrupted)
+		sh.fail(err)
 	}
 	if sh.timing {
 		fmt.Fprintf(sh.stdout, "Time: %.3f ms\n", float64(time.Since(start).Microseconds())/1000)
@@ -143,9 +136,9 @@ func (sh *shell) exec(ctx context.Context, q string) bool {
 	return !interrupted
 }
 
-func (sh *shell) fail(err error, interrupted bool) {
+func (sh *shell) fail(err error) {
 	sh.fails++
-	fmt.Fprintf(sh.stderr, "ERROR: %s\n", describeErr(err, interrupted))
+	fmt.Fprintf(sh.stderr, "ERROR: %v\n", err)
 }
 
 // meta runs a backslash command; true means quit.
@@ -258,14 +251,14 @@ func oneColumn(names []string) [][]any {
 
 // listing runs a catalog call and prints its result in the output format.
 func (sh *shell) listing(ctx context.Context, cols []column, get func(c e6data.Conn, ctx context.Context) ([][]any, error)) {
-	qctx, done := interruptible(ctx, sh.sig)
 	var rows [][]any
-	err := e6data.Raw(qctx, sh.s.db, func(c e6data.Conn) error {
-		var err error
-		rows, err = get(c, qctx)
-		return err
+	_, err := sh.s.do(ctx, func(ctx context.Context) error {
+		return e6data.Raw(ctx, sh.s.db, func(c e6data.Conn) error {
+			var err error
+			rows, err = get(c, ctx)
+			return err
+		})
 	})
-	interrupted := done()
 	if err == nil {
 		var f formatter
 		if f, err = newFormatter(sh.format, sh.stdout, cols, sh.expanded); err == nil {
@@ -280,7 +273,7 @@ func (sh *shell) listing(ctx context.Context, cols []column, get func(c e6data.C
 		}
 	}
 	if err != nil {
-		sh.fail(err, interrupted)
+		sh.fail(err)
 	}
 }
 

@@ -18,28 +18,24 @@ import (
 // recent transitions. Exit 1 when the cluster cannot be reached or is not
 // active.
 func (a *app) cmdStatus(ctx context.Context, args []string) error {
-	fs := a.newFlagSet("status")
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
+	if _, err := a.parseArgs("status", args, 0, 0, "status takes no arguments", nil); err != nil {
 		return err
-	}
-	if len(pos) != 0 {
-		return usagef("status takes no arguments")
 	}
 	s, err := a.connect()
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	ch, stop := a.signals()
-	defer stop()
-	ctx, done := interruptible(ctx, ch)
-	defer done()
-	// A session makes the connector find the live strategy; a failure is
-	// reported with the rest.
-	pingErr := s.db.PingContext(ctx)
-	h, err := s.conn.Health(ctx)
-	if err != nil {
+	var h e6data.Health
+	var pingErr error
+	if _, err := s.do(ctx, func(ctx context.Context) error {
+		// A session makes the connector find the live strategy; a
+		// failure is reported with the rest.
+		pingErr = s.db.PingContext(ctx)
+		var err error
+		h, err = s.conn.Health(ctx)
+		return err
+	}); err != nil {
 		return err
 	}
 	writeHealth(a.stdout, h, pingErr)
