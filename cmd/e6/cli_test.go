@@ -255,7 +255,7 @@ func TestSimCommand(t *testing.T) {
 // Ctrl-C (SIGINT) during `e6 query`: the query is cancelled on the server
 // and the command exits 1.
 func TestQueryInterrupt(t *testing.T) {
-	before := sim.Stats().Cancels
+	before, executes := sim.Stats().Cancels, executeCalls()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, e6bin, "query", longQuery)
@@ -266,7 +266,7 @@ func TestQueryInterrupt(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
-	waitFor(t, "the query to run on the server", func() bool { return openQueries() > 0 })
+	waitFor(t, "the query to run on the server", func() bool { return executeCalls() > executes })
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
@@ -275,10 +275,20 @@ func TestQueryInterrupt(t *testing.T) {
 		t.Fatalf("after SIGINT: %v, stderr %q", err, stderr.String())
 	}
 	waitFor(t, "the server-side cancel", func() bool { return sim.Stats().Cancels > before })
+	waitFor(t, "the query to close on the server", func() bool { return openQueries() == 0 })
 }
 
 // longQuery runs until cancelled (10^12 rows to count).
 const longQuery = "SELECT count(*) FROM sample.main.numbers a, sample.main.numbers b WHERE a.x + b.x >= 0"
+
+// executeCalls counts the executeStatement calls the simulator received.
+// Tests interrupt a query only once it is executing: a prepare call cut
+// short by the client leaves the client without the query's ID, so that it
+// cannot cancel what the server prepared (the server reclaims it when idle).
+func executeCalls() int64 {
+	rpcs := sim.Stats().RPCs
+	return rpcs["QueryEngineService/executeStatement"] + rpcs["QueryEngineService/executeStatementV2"]
+}
 
 func openQueries() int {
 	n := 0

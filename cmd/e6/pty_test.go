@@ -88,9 +88,9 @@ func TestShellPTY(t *testing.T) {
 	}
 
 	// Ctrl-C while a query runs: cancelled on the server, back to the prompt.
-	before := sim.Stats().Cancels
+	before, executes := sim.Stats().Cancels, executeCalls()
 	p.send(longQuery + ";\r")
-	waitFor(t, "the query to run on the server", func() bool { return openQueries() > 0 })
+	waitFor(t, "the query to run on the server", func() bool { return executeCalls() > executes })
 	p.expect("elapsed") // the progress line of a long query on a terminal
 	p.send("\x03")
 	p.expect("query cancelled")
