@@ -42,7 +42,7 @@ func (a *app) cmdQuery(ctx context.Context, args []string) error {
 	if len(stmts) == 0 {
 		return usagef("no SQL given")
 	}
-	s, err := a.connect()
+	s, err := a.connect(false)
 	if err != nil {
 		return err
 	}
@@ -212,7 +212,7 @@ func (a *app) cmdExplain(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, err := a.connect()
+	s, err := a.connect(false)
 	if err != nil {
 		return err
 	}

@@ -226,7 +226,11 @@ type session struct {
 	stopSig func()
 }
 
-func (a *app) connect() (*session, error) {
+// connect opens the connector and its pool. With warm (the shell, status)
+// the pool follows the configuration, keeping MinConnections sessions
+// ready and reporting to Health; one-shot commands open only the session
+// they use.
+func (a *app) connect(warm bool) (*session, error) {
 	cfg, err := a.loadConfig()
 	if err != nil {
 		return nil, err
@@ -236,7 +240,9 @@ func (a *app) connect() (*session, error) {
 		return nil, err
 	}
 	db := sql.OpenDB(c)
-	c.ConfigurePool(db)
+	if warm {
+		c.ConfigurePool(db)
+	}
 	ch, stop := a.signals()
 	return &session{cfg: cfg, conn: c, db: db, sig: ch, stopSig: stop}, nil
 }

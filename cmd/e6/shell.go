@@ -47,7 +47,7 @@ func (a *app) cmdShell(ctx context.Context, args []string) error {
 	if err := a.checkFormat(); err != nil {
 		return err
 	}
-	s, err := a.connect()
+	s, err := a.connect(true)
 	if err != nil {
 		return err
 	}

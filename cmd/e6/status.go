@@ -21,7 +21,7 @@ func (a *app) cmdStatus(ctx context.Context, args []string) error {
 	if _, err := a.parseArgs("status", args, 0, 0, "status takes no arguments", nil); err != nil {
 		return err
 	}
-	s, err := a.connect()
+	s, err := a.connect(true)
 	if err != nil {
 		return err
 	}
