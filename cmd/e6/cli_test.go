@@ -194,6 +194,11 @@ func TestShellPiped(t *testing.T) {
 	}
 	golden(t, "shell_piped.golden", r.stdout)
 
+	r = e6(t, simEnv(t), "\\timing on\nSELECT 1 AS one;\n\\timing off\nSELECT 2 AS two;\n")
+	if r.code != 0 || !regexp.MustCompile(`^Timing is on\.\none\n---\n  1\n\(1 row\)\nTime: \d+\.\d{3} ms\nTiming is off\.\ntwo\n---\n  2\n\(1 row\)\n$`).MatchString(r.stdout) {
+		t.Fatalf("\\timing: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+
 	r = e6(t, simEnv(t), "SELECT nope;\nSELECT 1 AS ok")
 	if r.code != 1 || !strings.Contains(r.stderr, "ERROR:") || !strings.Contains(r.stdout, "ok\n--\n 1\n(1 row)") {
 		t.Fatalf("failing statement: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
@@ -215,34 +220,42 @@ func TestSimCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
-	exports := make(chan string, 1)
+	// The banner names the variables to export and a DSN.
+	dsnRE := regexp.MustCompile(`-dsn '([^']+)'`)
+	banner := make(chan [2]string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
-		found := false
+		var export string
 		for sc.Scan() {
-			if l := strings.TrimSpace(sc.Text()); strings.HasPrefix(l, "export ") && !found {
-				exports <- strings.TrimPrefix(l, "export ")
-				found = true
+			l := strings.TrimSpace(sc.Text())
+			if v, ok := strings.CutPrefix(l, "export "); ok {
+				export = v
+			}
+			if m := dsnRE.FindStringSubmatch(l); m != nil {
+				banner <- [2]string{export, m[1]}
+				break
 			}
 		}
-		if !found {
-			close(exports)
-		}
+		close(banner)
 		io.Copy(io.Discard, stdout)
 	}()
-	var line string
+	var got [2]string
 	select {
-	case l, ok := <-exports:
-		if !ok {
-			t.Fatal("e6 sim printed no export line")
+	case b, ok := <-banner:
+		if !ok || b[0] == "" {
+			t.Fatal("e6 sim printed no export line and DSN")
 		}
-		line = l
+		got = b
 	case <-ctx.Done():
 		t.Fatal("e6 sim did not start")
 	}
-	r := e6(t, baseEnv(t, strings.Fields(line)...), "", "query", "-o", "csv", "SELECT count(*) AS n FROM customers")
+	r := e6(t, baseEnv(t, strings.Fields(got[0])...), "", "query", "-o", "csv", "SELECT count(*) AS n FROM customers")
 	if r.code != 0 || r.stdout != "n\n10\n" {
-		t.Fatalf("query with the printed environment %q: exit %d, stdout %q, stderr %q", line, r.code, r.stdout, r.stderr)
+		t.Fatalf("query with the printed environment %q: exit %d, stdout %q, stderr %q", got[0], r.code, r.stdout, r.stderr)
+	}
+	r = e6(t, baseEnv(t), "", "-dsn", got[1], "query", "-o", "csv", "SELECT count(*) AS n FROM orders")
+	if r.code != 0 || !regexp.MustCompile(`^n\n[1-9]\d*\n$`).MatchString(r.stdout) {
+		t.Fatalf("query with the printed DSN %q: exit %d, stdout %q, stderr %q", got[1], r.code, r.stdout, r.stderr)
 	}
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
