@@ -149,6 +149,7 @@ func TestConfigCheckBad(t *testing.T) {
 }
 
 func TestStatus(t *testing.T) {
+	setup(t)
 	r := e6(t, simEnv(t), "", "status")
 	if r.code != 0 {
 		t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
@@ -268,6 +269,7 @@ func TestSimCommand(t *testing.T) {
 // Ctrl-C (SIGINT) during `e6 query`: the query is cancelled on the server
 // and the command exits 1.
 func TestQueryInterrupt(t *testing.T) {
+	setup(t)
 	before, executes := sim.Stats().Cancels, executeCalls()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -22,11 +22,36 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
-// The binary under test and the simulator it talks to, shared by the tests.
+// The binary under test and the simulator it talks to, shared by the
+// tests and set up by the first test that needs them (unit tests and fuzzing
+// do not pay for the build).
 var (
-	e6bin string
-	sim   *e6sim.Server
+	setupOnce sync.Once
+	setupErr  error
+	binDir    string
+	e6bin     string
+	sim       *e6sim.Server
 )
+
+// setup builds the binary and starts the simulator, once.
+func setup(t *testing.T) {
+	t.Helper()
+	setupOnce.Do(func() {
+		if binDir, setupErr = os.MkdirTemp("", "e6test"); setupErr != nil {
+			return
+		}
+		e6bin = filepath.Join(binDir, "e6")
+		build := exec.Command("go", "build", "-o", e6bin, ".")
+		if out, err := build.CombinedOutput(); err != nil {
+			setupErr = fmt.Errorf("go build: %v\n%s", err, out)
+			return
+		}
+		sim, setupErr = e6sim.Start(context.Background(), e6sim.Config{})
+	})
+	if setupErr != nil {
+		t.Fatal(setupErr)
+	}
+}
 
 func TestMain(m *testing.M) {
 	flag.Parse()
@@ -34,27 +59,15 @@ func TestMain(m *testing.M) {
 }
 
 func testMain(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "e6test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	e6bin = filepath.Join(dir, "e6")
-	build := exec.Command("go", "build", "-o", e6bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
-		return 1
-	}
-	sim, err = e6sim.Start(context.Background(), e6sim.Config{})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
 	code := m.Run()
-	if err := sim.Close(); err != nil {
-		fmt.Fprintln(os.Stderr, "closing the simulator:", err)
-		code = 1
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	if sim != nil {
+		if err := sim.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, "closing the simulator:", err)
+			code = 1
+		}
 	}
 	if code == 0 {
 		if err := goleak.Find(); err != nil {
@@ -67,8 +80,10 @@ func testMain(m *testing.M) int {
 
 // baseEnv is a clean environment for the binary: no E6DATA_* variables of
 // the developer, HOME and the cache directory in a temporary directory.
+// It sets up the binary and the simulator.
 func baseEnv(t *testing.T, extra ...string) []string {
 	t.Helper()
+	setup(t)
 	home := t.TempDir()
 	env := []string{
 		"PATH=" + os.Getenv("PATH"),
@@ -82,6 +97,7 @@ func baseEnv(t *testing.T, extra ...string) []string {
 // simEnv points the binary at the shared simulator.
 func simEnv(t *testing.T, extra ...string) []string {
 	t.Helper()
+	setup(t)
 	host, port, err := net.SplitHostPort(sim.Addr())
 	if err != nil {
 		t.Fatal(err)

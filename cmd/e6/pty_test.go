@@ -47,6 +47,7 @@ func (p *ptyTerm) send(s string) {
 // \dt, Ctrl-C cancelling a long query on the server and returning to the
 // prompt, Ctrl-C clearing the input, history and Ctrl-D.
 func TestShellPTY(t *testing.T) {
+	setup(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, e6bin)
