@@ -92,7 +92,7 @@ func (sh *shell) loop(ctx context.Context) error {
 			sh.buf = ""
 			continue
 		case errors.Is(err, io.EOF):
-			if rest := strings.TrimSpace(sh.buf); rest != "" {
+			if rest := strings.TrimSpace(sh.buf); rest != "" && !sh.interactive {
 				sh.exec(ctx, rest) // the last statement of piped input needs no ';'
 			}
 			if sh.fails > 0 && !sh.interactive {
