@@ -29,6 +29,7 @@ const (
 //	POST   /faults                        replace the fault rules (JSON array)
 //	DELETE /faults                        clear them
 //	GET    /stats                         Stats as JSON
+//	GET    /metrics                       Stats in the Prometheus text format
 func (s *Server) adminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /switch", s.adminSwitch)
@@ -54,13 +55,14 @@ func (s *Server) adminHandler() http.Handler {
 	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.Stats())
 	})
+	mux.Handle("GET /metrics", s.metricsHandler())
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if allow, ok := adminRoutes[r.URL.Path]; ok {
 			w.Header().Set("Allow", allow)
 			writeError(w, http.StatusMethodNotAllowed, "%s %s: method not allowed (allowed: %s)", r.Method, r.URL.Path, allow)
 			return
 		}
-		writeError(w, http.StatusNotFound, "no such admin route %s %s (routes: POST /switch, /suspend, /resume, /expire, /faults; DELETE /faults; GET /faults, /stats)", r.Method, r.URL.Path)
+		writeError(w, http.StatusNotFound, "no such admin route %s %s (routes: POST /switch, /suspend, /resume, /expire, /faults; DELETE /faults; GET /faults, /stats, /metrics)", r.Method, r.URL.Path)
 	})
 	if s.cfg.AdminToken == "" {
 		return mux
@@ -87,6 +89,7 @@ var adminRoutes = map[string]string{
 	"/expire":  "POST",
 	"/faults":  "GET, POST, DELETE",
 	"/stats":   "GET",
+	"/metrics": "GET",
 }
 
 func (s *Server) adminSwitch(w http.ResponseWriter, r *http.Request) {

@@ -74,6 +74,7 @@
 //	POST   /suspend | /resume | /expire
 //	GET    /faults          POST /faults (JSON array of FaultRule)          DELETE /faults
 //	GET    /stats           (Stats as JSON)
+//	GET    /metrics         (the same counters in the Prometheus text format)
 //
 // It refuses to start on a non-loopback address without [Config.AdminToken];
 // with a token every request needs "Authorization: Bearer <token>".

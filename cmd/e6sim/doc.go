@@ -37,4 +37,7 @@
 //	curl -X POST -d '[{"method":"getNextResultBatch","kind":"456","count":1}]' http://127.0.0.1:50052/faults
 //	curl -X DELETE http://127.0.0.1:50052/faults
 //	curl http://127.0.0.1:50052/stats
+//	curl http://127.0.0.1:50052/metrics     (Prometheus text format)
+//
+// The same simulator runs inside the client with `e6 sim` (same flags).
 package main
