@@ -37,6 +37,7 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"-no-such-flag"}, "flag provided but not defined: -no-such-flag"},
 		{[]string{"serve"}, `unexpected argument "serve"`},
 		{[]string{"-tls-cert", "c.pem"}, "-tls-cert and -tls-key go together"},
+		{[]string{"-tls-client-ca", "ca.pem"}, "-tls-client-ca needs -tls-cert and -tls-key"},
 		{[]string{"-addr", "50051"}, `-addr "50051": want host:port`},
 		{[]string{"-admin", "0.0.0.0:50052"}, "not a loopback address: set -admin-token"},
 	} {
@@ -53,7 +54,7 @@ func TestHelp(t *testing.T) {
 	if code := run(context.Background(), []string{"-h"}, &stdout, &stderr); code != 0 {
 		t.Fatalf("-h: exit %d", code)
 	}
-	for _, f := range []string{"-addr", "-admin-token", "-signal", "-auto-suspend", "-tls-key", "-log-level"} {
+	for _, f := range []string{"-addr", "-admin-token", "-signal", "-auto-suspend", "-tls-key", "-tls-client-ca", "-log-level"} {
 		if !strings.Contains(stderr.String(), f) {
 			t.Errorf("usage does not mention %s", f)
 		}
@@ -215,5 +216,17 @@ func TestBinary(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("did not exit within 30s of SIGTERM")
+	}
+}
+
+// TestAdminDefaultIsLoopback: without -admin the admin endpoint listens on
+// loopback only, so it needs no token.
+func TestAdminDefaultIsLoopback(t *testing.T) {
+	cfg, err := parseFlags(nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.AdminAddr == "" || !loopback(cfg.AdminAddr) || cfg.AdminToken != "" {
+		t.Fatalf("default admin %q (token set: %v)", cfg.AdminAddr, cfg.AdminToken != "")
 	}
 }
