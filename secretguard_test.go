@@ -212,3 +212,57 @@ func TestAuthFailureHidesToken(t *testing.T) {
 		}
 	}
 }
+
+// countingHandler counts the records it is given.
+type countingHandler struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (h *countingHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h *countingHandler) Handle(_ context.Context, r slog.Record) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.msgs = append(h.msgs, r.Message)
+	return nil
+}
+func (h *countingHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *countingHandler) WithGroup(string) slog.Handler      { return h }
+
+// TestConnectorNeverLogsViaDefault: the connector logs only through its
+// own logger, never through slog.Default (nor the log package, which
+// slog.SetDefault redirects too), even when its own records are many.
+func TestConnectorNeverLogsViaDefault(t *testing.T) {
+	h := &countingHandler{}
+	old := slog.Default()
+	slog.SetDefault(slog.New(h))
+	defer slog.SetDefault(old)
+
+	srv := startSim(t, e6sim.Config{Users: e6sim.Users{"alice@example.com": simToken}})
+	own := &countingHandler{}
+	db, _ := openDB(t, srv, WithLogger(slog.New(own)), WithSetting("log-level", "debug"), WithSetting("strategy-log-level", "debug"))
+	var n int
+	if err := db.QueryRow("SELECT count(*) FROM range(10)").Scan(&n); err != nil || n != 10 {
+		t.Fatalf("query: %d %v", n, err)
+	}
+	if err := db.QueryRow("SELECT * FROM no_such_table").Scan(&n); err == nil {
+		t.Fatal("a bad query succeeded")
+	}
+	bad, _ := openDB(t, srv, WithCredentials("alice@example.com", "wrong-"+simToken), WithLogger(slog.New(own)))
+	if err := bad.Ping(); err == nil {
+		t.Fatal("a wrong token was accepted")
+	}
+	db.Close()
+	bad.Close()
+	own.mu.Lock()
+	ownCount := len(own.msgs)
+	own.mu.Unlock()
+	if ownCount == 0 {
+		t.Fatal("the connector logged nothing at DEBUG: the test proves nothing")
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.msgs) != 0 {
+		t.Fatalf("%d records went to slog.Default: %q", len(h.msgs), h.msgs)
+	}
+}
