@@ -1086,3 +1086,38 @@ func TestInterpolateNULDepth(t *testing.T) {
 		}
 	}
 }
+
+// TestParamsInjectionInert: classic injection payloads as parameters
+// select nothing, change nothing, and match only the row whose value they
+// literally are - in both modes.
+func TestParamsInjectionInert(t *testing.T) {
+	srv := startSim(t, e6sim.Config{})
+	db, _ := openDB(t, srv)
+	count := func(q string, args ...any) int {
+		t.Helper()
+		var n int
+		if err := db.QueryRow(q, args...).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return n
+	}
+	total := count("SELECT count(*) FROM customers")
+	for _, mode := range paramModes {
+		named := sql.Named("server_side_params", mode.server)
+		for _, payload := range []string{
+			"x' OR '1'='1", "x' OR 1=1 --", "'; DROP TABLE customers; --", "' UNION SELECT 1 --",
+			"Ada Lovelace' --", "Ada Lovelace'/*", "x\\' OR 1=1 --", "x\x00' OR '1'='1", "Ada Lovelace\x00",
+			"x'; DELETE FROM customers WHERE '1'='1",
+		} {
+			if n := count("SELECT count(*) FROM customers WHERE name = ?", payload, named); n != 0 {
+				t.Errorf("%s %q matched %d rows", mode.name, payload, n)
+			}
+		}
+		if n := count("SELECT count(*) FROM customers WHERE name = ?", "Ada Lovelace", named); n != 1 {
+			t.Errorf("%s: the plain value matched %d rows", mode.name, n)
+		}
+	}
+	if n := count("SELECT count(*) FROM customers"); n != total || total != 10 {
+		t.Fatalf("customers went from %d to %d rows", total, n)
+	}
+}
