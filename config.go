@@ -27,8 +27,8 @@ import (
 // listed in docs/configuration.md.
 //
 // Config never prints its token: String, GoString and LogValue give a
-// redacted form. FormatDSN is the exception, on purpose: it round-trips and
-// therefore contains the token.
+// redacted form and FormatDSN leaves it out. Only FormatDSNWithSecrets,
+// named for it, writes the token.
 type Config struct {
 	// Host is the engine host name or IP address (E6DATA_HOST).
 	Host string
@@ -415,11 +415,12 @@ func (c *Config) Settings() []Setting {
 
 // String returns a DSN-like text of the configuration with the token
 // redacted, followed by the code-only settings that are set. It never
-// contains the token. Use FormatDSN for a DSN that can be parsed back.
+// contains the token. FormatDSN gives a DSN that can be parsed back (with
+// the token from another layer), FormatDSNWithSecrets one with the token.
 // (String, GoString and LogValue have value receivers so that a Config
 // printed by value is redacted too.)
 func (c Config) String() string {
-	s := c.formatDSN(true)
+	s := c.formatDSN(dsnRedact)
 	var extra []string
 	if c.TokenProvider != nil {
 		extra = append(extra, "token-provider=set")

@@ -328,7 +328,7 @@ func (l *cfgLoader) finish() {
 			"TLSConfig is set and is used as is: %s are ignored", strings.Join(tlsSet, ", "))
 	case c.Secure && c.InsecureSkipVerify:
 		l.diag(slog.LevelWarn, c.keyFor("InsecureSkipVerify"), "true", c.sourceOf("InsecureSkipVerify"),
-			"%s is on: the server certificate is NOT verified; use it only in tests", c.keyFor("InsecureSkipVerify"))
+			"INSECURE: %s is on: %s", c.keyFor("InsecureSkipVerify"), insecureTLSRisk)
 	}
 	if c.TokenProvider != nil && c.Token != "" {
 		l.diag(slog.LevelDebug, "TokenProvider", "", SourceCode,

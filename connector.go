@@ -123,8 +123,13 @@ func newConnector(cfg *Config) (*Connector, error) {
 		target:   target,
 		stop:     make(chan struct{}),
 	}
+	warned := false
 	for _, d := range cfg.Diagnostics() {
 		c.log.Log(context.Background(), d.Level, d.Message, "key", d.Key, "value", d.Value)
+		warned = warned || strings.Contains(d.Message, insecureTLSRisk)
+	}
+	if cfg.insecureTLS() && !warned { // a TLSConfig, or a Config changed after loading
+		c.log.Warn("INSECURE: TLS certificate verification is off: "+insecureTLSRisk, "key", "InsecureSkipVerify")
 	}
 	dialOpts, err := cfg.GRPCDialOptions()
 	if err != nil {

@@ -172,28 +172,48 @@ func validSchemeText(s string) bool {
 	return true
 }
 
-// FormatDSN writes the configuration as a DSN that ParseDSN reads back to
-// the same value for every setting a DSN can express (all except
-// TokenProvider, CAPEM, TLSConfig, Logger and DialOptions). Settings equal
-// to their default (under the configuration's profile) are omitted.
-//
-// FormatDSN CONTAINS THE TOKEN, percent-encoded: that is what makes it
-// round-trip. Treat its output as a secret; use String or Redacted for
-// anything that is printed or logged.
-func (c *Config) FormatDSN() string { return c.formatDSN(false) }
+// FormatDSN writes the configuration as a DSN WITHOUT its secret: the
+// token is left out (the user stays), so the text is safe to print, log or
+// store. Settings equal to their default (under the configuration's
+// profile) are omitted. ParseDSN of it reports the missing token; with the
+// token from another layer it gives the configuration back:
+// LoadConfig(c.FormatDSN(), []string{"E6DATA_PASSWORD=" + token}) equals c
+// for every setting a DSN can express (all except TokenProvider, CAPEM,
+// TLSConfig, Logger and DialOptions).
+func (c *Config) FormatDSN() string { return c.formatDSN(dsnOmitSecrets) }
 
-func (c *Config) formatDSN(redact bool) string {
+// FormatDSNWithSecrets is FormatDSN with the token included,
+// percent-encoded: ParseDSN(c.FormatDSNWithSecrets()) gives c back. Its
+// output IS A SECRET. It exists for the rare caller that must hand a
+// complete DSN to another program; never print or log it (use String or
+// FormatDSN for that).
+func (c *Config) FormatDSNWithSecrets() string { return c.formatDSN(dsnWithSecrets) }
+
+// dsnSecrets is how formatDSN writes secret settings.
+type dsnSecrets int
+
+const (
+	dsnOmitSecrets dsnSecrets = iota // left out: a DSN that parses, without them
+	dsnRedact                        // written as REDACTED: for display (String)
+	dsnWithSecrets                   // written: the DSN round-trips; a secret itself
+)
+
+func (c *Config) formatDSN(secrets dsnSecrets) string {
 	def := defaultsForProfile(c.Profile)
+	token := c.Token
+	if secrets == dsnOmitSecrets {
+		token = ""
+	}
 	var b strings.Builder
 	b.WriteString("e6data://")
-	if c.User != "" || c.Token != "" {
+	if c.User != "" || token != "" {
 		b.WriteString(escapeDSN(c.User, "@"))
-		if c.Token != "" {
+		if token != "" {
 			b.WriteByte(':')
-			if redact {
+			if secrets == dsnRedact {
 				b.WriteString("REDACTED")
 			} else {
-				b.WriteString(escapeDSN(c.Token, ""))
+				b.WriteString(escapeDSN(token, ""))
 			}
 		}
 		b.WriteByte('@')
@@ -212,14 +232,19 @@ func (c *Config) formatDSN(redact bool) string {
 		if s.ptr == nil || s.urlPart() || s.same(c, def) {
 			continue
 		}
+		v := s.format(s.get(c))
+		if s.kind == kindSecret {
+			switch secrets {
+			case dsnOmitSecrets:
+				continue
+			case dsnRedact:
+				v = "REDACTED"
+			}
+		}
 		b.WriteByte(sep)
 		sep = '&'
 		b.WriteString(s.dsn)
 		b.WriteByte('=')
-		v := s.format(s.get(c))
-		if redact && s.kind == kindSecret {
-			v = "REDACTED"
-		}
 		b.WriteString(escapeDSN(v, "/:"))
 	}
 	return b.String()

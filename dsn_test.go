@@ -162,7 +162,10 @@ func TestDSNFormatOmitsDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "e6data://alice@example.com:s3cr3t-T0ken%2F%40%3A%3F%23%25%2B%26%3D@localhost"
-	if got := c.FormatDSN(); got != want {
+	if got := c.FormatDSNWithSecrets(); got != want {
+		t.Errorf("FormatDSNWithSecrets = %s\nwant %s", got, want)
+	}
+	if got, want := c.FormatDSN(), "e6data://alice@example.com@localhost"; got != want {
 		t.Errorf("FormatDSN = %s\nwant %s", got, want)
 	}
 	// Under a profile, the profile's values are the defaults, and an
@@ -171,7 +174,10 @@ func TestDSNFormatOmitsDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := c.FormatDSN(), "e6data://u:t@h?profile=production&secure=false"; got != want {
+	if got, want := c.FormatDSNWithSecrets(), "e6data://u:t@h?profile=production&secure=false"; got != want {
+		t.Errorf("FormatDSNWithSecrets = %s, want %s", got, want)
+	}
+	if got, want := c.FormatDSN(), "e6data://u@h?profile=production&secure=false"; got != want {
 		t.Errorf("FormatDSN = %s, want %s", got, want)
 	}
 }
@@ -184,7 +190,7 @@ func TestDSNRoundTrip(t *testing.T) {
 		if err := c.Validate(); err != nil {
 			t.Fatal(err)
 		}
-		p, err := ParseDSN(c.FormatDSN())
+		p, err := ParseDSN(c.FormatDSNWithSecrets())
 		if err != nil {
 			t.Errorf("token %q: %v", tok, err)
 			continue
@@ -192,6 +198,7 @@ func TestDSNRoundTrip(t *testing.T) {
 		if p.Token != tok || p.User != c.User {
 			t.Errorf("token %q came back as %q (user %q)", tok, p.Token, p.User)
 		}
+		checkFormatDSNOmitsToken(t, c)
 	}
 	full, err := LoadConfig("", nil,
 		WithHost("fe80::1%eth0"), WithPort(8443), WithCredentials("u:x@y", "t/o?k#e%n"),
@@ -209,16 +216,47 @@ func TestDSNRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dsn := full.FormatDSN()
+	dsn := full.FormatDSNWithSecrets()
 	p, err := ParseDSN(dsn)
 	if err != nil {
 		t.Fatalf("%s: %v", dsn, err)
 	}
 	dsnEqual(t, full, p)
-	if p.FormatDSN() != dsn {
-		t.Errorf("FormatDSN not stable:\n%s\n%s", dsn, p.FormatDSN())
+	if p.FormatDSNWithSecrets() != dsn {
+		t.Errorf("FormatDSNWithSecrets not stable:\n%s\n%s", dsn, p.FormatDSNWithSecrets())
 	}
+	checkFormatDSNOmitsToken(t, full)
 	t.Log(full.String())
+}
+
+// checkFormatDSNOmitsToken: FormatDSN leaves the token out, ParseDSN of it
+// says the token is missing (without showing anything secret), and with
+// the token from the environment it is c again.
+func checkFormatDSNOmitsToken(t testing.TB, c *Config) bool {
+	t.Helper()
+	out := c.FormatDSN()
+	parts, err := splitDSN(out)
+	if err != nil || parts.token != "" || strings.Contains(out, ":REDACTED@") {
+		t.Errorf("FormatDSN %q has a token (%v)", out, err)
+		return false
+	}
+	if c.Token == testToken && strings.Contains(out, escapeDSN(testToken, "")) {
+		t.Errorf("FormatDSN %q contains the token", out)
+		return false
+	}
+	if c.Token == "" {
+		return true
+	}
+	if _, err := ParseDSN(out); err == nil || !strings.Contains(err.Error(), "Token") || !errors.Is(err, ErrConfig) {
+		t.Errorf("ParseDSN(%q) without a token: %v", out, err)
+		return false
+	}
+	p, err := LoadConfig(out, []string{"E6DATA_PASSWORD=" + c.Token})
+	if err != nil {
+		t.Errorf("%q with the token in the environment: %v", out, err)
+		return false
+	}
+	return dsnEqual(t, c, p)
 }
 
 func TestDSNStringRedacted(t *testing.T) {
@@ -265,7 +303,7 @@ func FuzzParseDSN(f *testing.F) {
 		if err := c.Validate(); err != nil {
 			t.Fatalf("%q parsed but does not validate: %v", dsn, err)
 		}
-		out := c.FormatDSN()
+		out := c.FormatDSNWithSecrets()
 		p, err := ParseDSN(out)
 		if err != nil {
 			t.Fatalf("%q -> %q does not parse: %v", dsn, out, err)
@@ -273,8 +311,16 @@ func FuzzParseDSN(f *testing.F) {
 		if !dsnEqual(t, c, p) {
 			t.Fatalf("%q -> %q does not round-trip", dsn, out)
 		}
-		if c.Token != "" && len(c.Token) >= minSecretLen && strings.Contains(c.String(), c.Token) {
-			t.Fatalf("String shows the token %q", c.Token)
+		if !checkFormatDSNOmitsToken(t, c) {
+			t.Fatalf("%q: FormatDSN %q", dsn, c.FormatDSN())
+		}
+		// The token does not reach String: another token prints the same.
+		if c.Token != "" {
+			d := c.Clone()
+			d.Token += "x"
+			if c.String() != d.String() || c.FormatDSN() != d.FormatDSN() {
+				t.Fatalf("String or FormatDSN depends on the token %q: %s", c.Token, c.String())
+			}
 		}
 	})
 }

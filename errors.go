@@ -38,6 +38,12 @@ var (
 	// ErrRetriesExhausted: a recoverable failure kept happening until the
 	// attempts allowed by MaxRetryAttempts were used up.
 	ErrRetriesExhausted = errors.New("e6data: retries exhausted")
+	// ErrTLS: the TLS handshake failed in a way retrying cannot fix: the
+	// server's certificate was not trusted (unknown authority, expired,
+	// issued for another name), the server refused the client's (mutual
+	// TLS), there is no common protocol version (TLS 1.2 is the minimum),
+	// or the server does not speak TLS. It is not retried.
+	ErrTLS = errors.New("e6data: TLS handshake failed")
 	// ErrConnClosed: the connection or connector was closed.
 	ErrConnClosed = errors.New("e6data: connection closed")
 )
@@ -135,6 +141,11 @@ func newError(op, queryID string, err error) *Error {
 		}
 	case rpc.KindTransient:
 		e.Retryable = true
+	case rpc.KindTLS:
+		e.sentinel = ErrTLS
+		if e.Message == "" {
+			e.Message = err.Error()
+		}
 	case rpc.KindInvalid, rpc.KindNotFound, rpc.KindResourceExhausted, rpc.KindUnimplemented, rpc.KindOther:
 		if re != nil {
 			e.sentinel = ErrQueryFailed

@@ -34,7 +34,9 @@ func startSim(t testing.TB, cfg e6sim.Config) *e6sim.Server {
 	return srv
 }
 
-// testConfig is a connector configuration for srv with no environment.
+// testConfig is a connector configuration for srv with no environment,
+// authenticating with the canary simToken; its logger is wrapped in the
+// secret guard.
 func testConfig(t testing.TB, srv *e6sim.Server, opts ...Option) *Config {
 	t.Helper()
 	host, port, err := net.SplitHostPort(srv.Addr())
@@ -42,13 +44,16 @@ func testConfig(t testing.TB, srv *e6sim.Server, opts ...Option) *Config {
 		t.Fatal(err)
 	}
 	p, _ := strconv.Atoi(port)
-	base := []Option{WithHost(host), WithPort(p), WithCredentials("alice@example.com", "s3cr3t-t0ken"),
+	base := []Option{WithHost(host), WithPort(p), WithCredentials("alice@example.com", simToken),
 		WithCatalog("sample"), WithDatabase("main"), WithRetry(5, 100*time.Millisecond),
 		WithLogger(slog.New(slog.DiscardHandler))}
 	cfg, err := LoadConfig("", nil, append(base, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Every record the connector logs, whatever logger the test chose,
+	// passes the secret guard first (see secretguard_test.go).
+	cfg.Logger = guardLogger(cfg.Logger)
 	return cfg
 }
 

@@ -281,7 +281,8 @@ func TestConfigTokenNeverPrinted(t *testing.T) {
 	}
 	var texts []string
 	texts = append(texts, c.String(), c.Redacted(), c.GoString(), fmt.Sprintf("%v %+v %#v %s", c, c, c, c), c.LogValue().String(),
-		fmt.Sprintf("%v %+v %#v %s", *c, *c, *c, *c), fmt.Sprint([]*Config{c}), fmt.Sprintf("%v", struct{ C *Config }{c}))
+		fmt.Sprintf("%v %+v %#v %s", *c, *c, *c, *c), fmt.Sprint([]*Config{c}), fmt.Sprintf("%v", struct{ C *Config }{c}),
+		c.FormatDSN(), fmt.Sprintf("%+v", []Config{*c}))
 	for _, d := range c.Diagnostics() {
 		texts = append(texts, d.String(), d.Key, d.Value)
 	}

@@ -15,7 +15,8 @@ import (
 // simulator of this package's tests uses, so each test starts in milliseconds.
 var sharedDB *e6sim.DB
 
-// TestMain fails the package's tests if any goroutine is left running.
+// TestMain fails the package's tests if any goroutine is left running, or
+// if a secret token reached any log record (secretguard_test.go).
 func TestMain(m *testing.M) {
 	db, err := e6sim.OpenDB(context.Background(), "")
 	if err != nil {
@@ -25,6 +26,10 @@ func TestMain(m *testing.M) {
 	sharedDB = db
 	code := m.Run()
 	db.Close()
+	if leak := checkSecretViolations(); leak != "" {
+		fmt.Fprintln(os.Stderr, leak)
+		code = 1
+	}
 	if code == 0 {
 		if err := goleak.Find(); err != nil {
 			fmt.Fprintln(os.Stderr, "goleak:", err)

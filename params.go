@@ -168,7 +168,8 @@ func appendLiteral(b *strings.Builder, v any) error {
 			return fmt.Errorf("string is not valid UTF-8 (pass binary data as []byte)")
 		}
 		if strings.IndexByte(x, 0) >= 0 {
-			return fmt.Errorf("string contains a NUL byte, which SQL text cannot carry (use server-side parameters, or pass it as []byte)")
+			appendWithNUL(b, x)
+			return nil
 		}
 		appendQuoted(b, x)
 	case []byte:
@@ -244,6 +245,65 @@ func appendFloat(b *strings.Builder, f float64, bits int, typ string) error {
 	b.WriteString(typ)
 	b.WriteByte(')')
 	return nil
+}
+
+// appendWithNUL writes a string holding NUL bytes. A NUL cannot travel
+// inside a quoted literal (DuckDB's parser ends the text there, other
+// engines refuse it), so the string is written as a parenthesized
+// concatenation of quoted pieces and chr(0): "a\x00b" becomes
+// ('a' || chr(0) || 'b'). chr and || are standard in DuckDB and in the
+// Presto/Trino dialect of e6data; the result is VARCHAR like any other
+// string literal. Only strings that contain a NUL take this form.
+//
+// A long chain a || b || c ... is a left-deep expression as deep as it is
+// long, and engines bound the depth (DuckDB: 1000), so more than
+// nulChainMax parts are grouped into a balanced tree of parenthesized
+// chains: the depth grows with the logarithm of the number of NULs.
+func appendWithNUL(b *strings.Builder, s string) {
+	var parts []string // "" stands for a NUL, anything else is text
+	for {
+		i := strings.IndexByte(s, 0)
+		if i < 0 {
+			break
+		}
+		if i > 0 {
+			parts = append(parts, s[:i])
+		}
+		parts = append(parts, "")
+		s = s[i+1:]
+	}
+	if s != "" {
+		parts = append(parts, s)
+	}
+	appendNULTree(b, parts)
+}
+
+const nulChainMax = 16
+
+func appendNULTree(b *strings.Builder, parts []string) {
+	b.WriteByte('(')
+	if len(parts) <= nulChainMax {
+		for i, p := range parts {
+			if i > 0 {
+				b.WriteString(" || ")
+			}
+			if p == "" {
+				b.WriteString("chr(0)")
+			} else {
+				appendQuoted(b, p)
+			}
+		}
+	} else {
+		// nulChainMax groups, each a balanced subtree.
+		size := (len(parts) + nulChainMax - 1) / nulChainMax
+		for i := 0; i < len(parts); i += size {
+			if i > 0 {
+				b.WriteString(" || ")
+			}
+			appendNULTree(b, parts[i:min(i+size, len(parts))])
+		}
+	}
+	b.WriteByte(')')
 }
 
 // appendQuoted writes s as a standard SQL string literal: quotes doubled,

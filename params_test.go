@@ -32,7 +32,19 @@ func hostileStrings() []string {
 		"🎉", "😀👍🏽👨‍👩‍👧‍👦", "e\u0301 a\u0308\u0301\u0327", "\u05e9\u05dc\u05d5\u05dd \u0645\u0631\u062d\u0628\u0627", "\u202eRTL override\u202c", "日本語テキスト", "\U0010FFFF\uFFFD",
 		"naïve café 日本語 🎉 'single' \"double\" back\\slash tab\tend",
 		strings.Repeat("'", 101), strings.Repeat(`\'`, 50), strings.Repeat("?", 64),
+		"\x00", "\x00\x00\x00", "a\x00b", "\x00'; --", "'\x00'", "/*\x00*/", "--\x00\n?", "\\\x00\\", "🎉\x00\U0010FFFF", strings.Repeat("\x00'", 40),
 	}
+}
+
+// longHostile is a 1 MiB string of quotes, backslashes, comment markers,
+// placeholders, unicode and a NUL about every KiB.
+func longHostile() string {
+	unit := strings.Repeat("'\\?--;/*🎉e\u0301\"*/", 50) + "\x00" // 901 bytes
+	long := strings.Repeat(unit, 1<<20/len(unit)+1)[:1<<20]
+	for !utf8.ValidString(long) {
+		long = long[:len(long)-1]
+	}
+	return long + strings.Repeat("x", 1<<20-len(long))
 }
 
 // paramCase is one argument and what must come back for it.
@@ -62,6 +74,7 @@ func paramCorpus(t testing.TB) []paramCase {
 		paramCase{name: "bytes/all256", arg: all},
 		paramCase{name: "bytes/empty", arg: []byte{}},
 		paramCase{name: "bytes/quotes", arg: []byte("'\\\x00?--")},
+		paramCase{name: "bytes/invalid-utf8", arg: []byte("\xff\xfe\xc0\x80\xed\xa0\x80\xf4\x90\x80\x80'\x00")},
 		paramCase{name: "bytes/nil", arg: []byte(nil), want: nilValue{}, server: true},
 		paramCase{name: "nil", arg: nil, want: nilValue{}, server: true},
 		paramCase{name: "true", arg: true, server: true},
@@ -217,7 +230,7 @@ func TestParamsRoundTrip(t *testing.T) {
 					continue
 				}
 				var got any
-				if err := db.QueryRow("SELECT ?", c.arg).Scan(&got); err != nil {
+				if err := db.QueryRow("SELECT ? AS v", c.arg).Scan(&got); err != nil {
 					t.Errorf("%s: %v", c.name, err)
 					continue
 				}
@@ -363,36 +376,48 @@ func TestParamsLongStrings(t *testing.T) {
 	if len(long) != 1<<20 {
 		t.Fatal(len(long))
 	}
+	hostile := longHostile()
+	if len(hostile) != 1<<20 || strings.Count(hostile, "\x00") < 1000 {
+		t.Fatal(len(hostile))
+	}
 	for _, mode := range paramModes {
-		var got string
-		var n int64
-		if err := db.QueryRow("SELECT ? AS v, strlen(?) AS n", long, long, sql.Named("server_side_params", mode.server)).Scan(&got, &n); err != nil {
-			t.Fatalf("%s: %v", mode.name, err)
+		for name, s := range map[string]string{"plain": long, "with NULs": hostile} {
+			var got string
+			var n int64
+			if err := db.QueryRow("SELECT ? AS v, strlen(?) AS n", s, s, sql.Named("server_side_params", mode.server)).Scan(&got, &n); err != nil {
+				t.Fatalf("%s %s: %v", mode.name, name, err)
+			}
+			if got != s || n != 1<<20 {
+				t.Fatalf("%s %s: 1 MiB string came back as %d bytes (server counted %d), equal=%v", mode.name, name, len(got), n, got == s)
+			}
 		}
-		if got != long || n != 1<<20 {
-			t.Fatalf("%s: 1 MiB string came back as %d bytes (server counted %d), equal=%v", mode.name, len(got), n, got == long)
-		}
+	}
+	// 1 MiB of bytes, NULs and invalid UTF-8 included (client-side only:
+	// the simulator takes no BLOB parameters).
+	blob := []byte(hostile)
+	for i := 0; i < len(blob); i += 4099 {
+		blob[i] = 0xff
+	}
+	var got []byte
+	if err := db.QueryRow("SELECT ? AS v", blob).Scan(&got); err != nil || !bytes.Equal(got, blob) {
+		t.Fatalf("1 MiB of bytes came back as %d bytes, err %v", len(got), err)
 	}
 }
 
-// NUL bytes cannot travel inside SQL text (DuckDB's parser stops at the
-// first NUL: the literal would be cut short). Client-side rendering refuses
-// them before anything is sent; server-side parameters carry them exactly.
+// NUL bytes cannot travel inside quoted SQL text (DuckDB's parser stops
+// at the first NUL), so a client-side string holding one is rendered as a
+// concatenation with chr(0). Both modes carry it byte for byte, and the
+// server sees a string of the right length.
 func TestParamsNULByte(t *testing.T) {
 	srv := startSim(t, e6sim.Config{})
 	db, _ := openDB(t, srv)
-	for _, s := range []string{"\x00", "a\x00b", "x\x00'); --"} {
-		before := srv.Stats().RPCs["QueryEngineService/prepareStatementV2"]
-		var got string
-		err := db.QueryRow("SELECT ?", s).Scan(&got)
-		if err == nil || !strings.Contains(err.Error(), "NUL") || errors.Is(err, ErrQueryFailed) {
-			t.Errorf("client-side %q: err = %v (value %q), want a clear NUL error", s, err, got)
-		}
-		if after := srv.Stats().RPCs["QueryEngineService/prepareStatementV2"]; after != before {
-			t.Errorf("client-side %q: the statement was sent anyway", s)
-		}
-		if err := db.QueryRow("SELECT ?", s, sql.Named("server_side_params", true)).Scan(&got); err != nil || got != s {
-			t.Errorf("server-side %q: got %q err %v", s, got, err)
+	for _, s := range []string{"\x00", "\x00\x00", "a\x00b", "\x00a\x00", "x\x00'); --", "'\x00'", "\x00?\x00/*", "🎉\x00é"} {
+		for _, mode := range paramModes {
+			var got string
+			var n int64
+			if err := db.QueryRow("SELECT ?, strlen(?)", s, s, sql.Named("server_side_params", mode.server)).Scan(&got, &n); err != nil || got != s || n != int64(len(s)) {
+				t.Errorf("%s %q: got %q (server length %d) err %v", mode.name, s, got, n, err)
+			}
 		}
 	}
 	// As bytes it is fine client-side too.
@@ -736,6 +761,8 @@ func TestInterpolateRendering(t *testing.T) {
 		{"it's", "'it''s'"},
 		{`\'`, `'\'''`},
 		{"", "''"},
+		{"\x00", "(chr(0))"},
+		{"a\x00'b\x00\x00", "('a' || chr(0) || '''b' || chr(0) || chr(0))"},
 		{[]byte{0, 0xff}, "from_hex('00ff')"},
 		{[]byte{}, "from_hex('')"},
 		{[]byte(nil), "NULL"},
@@ -752,7 +779,7 @@ func TestInterpolateRendering(t *testing.T) {
 			t.Errorf("%T %#v: %q, %v; want %q", c.arg, c.arg, got, err, "SELECT "+c.want)
 		}
 	}
-	for _, bad := range []any{"\xff", "a\x00", Decimal("x"), Decimal("1e39"), struct{}{}, int8(1)} {
+	for _, bad := range []any{"\xff", Decimal("x"), Decimal("1e39"), struct{}{}, int8(1)} {
 		if got, err := interpolate("SELECT ?", []driver.NamedValue{{Ordinal: 1, Value: bad}}); err == nil || !strings.Contains(err.Error(), "parameter 1") {
 			t.Errorf("%T %#v: %q %v, want an error naming parameter 1", bad, bad, got, err)
 		}
@@ -800,6 +827,51 @@ func (p *sqlLit) quoted() (string, error) {
 	return "", fmt.Errorf("unterminated string")
 }
 
+// concat reads the rest of a ('piece' || chr(0) || ...) string, the
+// opening parenthesis eaten; parts may be parenthesized groups of the
+// same form. It must hold a NUL: no other string takes this form.
+func (p *sqlLit) concat() (string, error) {
+	s, err := p.concatBody(0)
+	if err == nil && strings.IndexByte(s, 0) < 0 {
+		err = fmt.Errorf("concatenation without a NUL")
+	}
+	return s, err
+}
+
+func (p *sqlLit) concatBody(depth int) (string, error) {
+	if depth > 20 {
+		return "", fmt.Errorf("concatenation nested %d deep", depth)
+	}
+	var b strings.Builder
+	for i := 0; ; i++ {
+		if i > 0 && !p.eat(" || ") {
+			break
+		}
+		switch {
+		case p.eat("chr(0)"):
+			b.WriteByte(0)
+		case p.eat("("):
+			g, err := p.concatBody(depth + 1)
+			if err != nil {
+				return "", err
+			}
+			b.WriteString(g)
+		case strings.HasPrefix(p.s, "'"):
+			q, err := p.quoted()
+			if err != nil {
+				return "", err
+			}
+			b.WriteString(q)
+		default:
+			return "", fmt.Errorf("bad concatenation at %.20q", p.s)
+		}
+	}
+	if !p.eat(")") {
+		return "", fmt.Errorf("unclosed concatenation at %.20q", p.s)
+	}
+	return b.String(), nil
+}
+
 // literal reads one literal and returns its Go value: nil, bool, *big.Int,
 // string, []byte, time.Time, or a cast's (type, text).
 func (p *sqlLit) literal() (any, error) {
@@ -812,6 +884,9 @@ func (p *sqlLit) literal() (any, error) {
 		return false, nil
 	case strings.HasPrefix(p.s, "'"):
 		return p.quoted()
+	case strings.HasPrefix(p.s, "(") && !strings.HasPrefix(p.s, "(-"):
+		p.s = p.s[1:]
+		return p.concat()
 	case p.eat("from_hex("):
 		h, err := p.quoted()
 		if err != nil || !p.eat(")") {
@@ -869,7 +944,7 @@ func FuzzInterpolate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string, n int64, fl float64, b []byte) {
 		args := []driver.NamedValue{{Ordinal: 1, Value: s}, {Ordinal: 2, Value: n}, {Ordinal: 3, Value: fl}, {Ordinal: 4, Value: b}, {Ordinal: 5, Value: Decimal(s)}}
 		out, err := interpolate("SELECT ?, ?, ?, ?", args[:4])
-		if !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 {
+		if !utf8.ValidString(s) {
 			if err == nil {
 				t.Fatalf("%q rendered as %q: want an error", s, out)
 			}
@@ -966,4 +1041,83 @@ func FuzzInterpolate(f *testing.F) {
 			t.Fatalf("%q with %d args: %v", s, k+1, err)
 		}
 	})
+}
+
+// TestInterpolateNULDepth: strings with many NULs render as a balanced
+// tree of short || chains, so the expression depth an engine sees grows
+// with the logarithm of the NUL count (DuckDB refuses depth > 1000), and
+// the rendering reads back to the string.
+func TestInterpolateNULDepth(t *testing.T) {
+	for _, n := range []int{1, 15, 16, 17, 1000, 100_000} {
+		s := strings.Repeat("x\x00", n)
+		out, err := interpolate("SELECT ?", []driver.NamedValue{{Ordinal: 1, Value: s}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		depth, maxDepth, chain, maxChain := 0, 0, 0, 0
+		chains := []int{0}
+		inQuote := false
+		for i := 0; i < len(out); i++ {
+			switch c := out[i]; {
+			case c == '\'':
+				inQuote = !inQuote
+			case inQuote:
+			case c == '(' && !strings.HasPrefix(out[i-3:], "chr("):
+				depth++
+				maxDepth = max(maxDepth, depth)
+				chains = append(chains, 0)
+			case c == ')' && !strings.HasSuffix(out[:i], "chr(0"):
+				depth--
+				chains = chains[:len(chains)-1]
+			case c == '|' && out[i+1] == '|':
+				i++
+				chains[len(chains)-1]++
+				chain = chains[len(chains)-1]
+				maxChain = max(maxChain, chain)
+			}
+		}
+		// 16^5 > 2n parts: at most 5 levels of groups plus the outer one.
+		if maxDepth > 6 || maxChain >= nulChainMax {
+			t.Errorf("%d NULs: nesting %d, longest chain %d operators", n, maxDepth, maxChain)
+		}
+		p := &sqlLit{s: strings.TrimPrefix(out, "SELECT ")}
+		if got, err := p.literal(); err != nil || got != s || p.s != "" {
+			t.Errorf("%d NULs do not read back: %v", n, err)
+		}
+	}
+}
+
+// TestParamsInjectionInert: classic injection payloads as parameters
+// select nothing, change nothing, and match only the row whose value they
+// literally are - in both modes.
+func TestParamsInjectionInert(t *testing.T) {
+	srv := startSim(t, e6sim.Config{})
+	db, _ := openDB(t, srv)
+	count := func(q string, args ...any) int {
+		t.Helper()
+		var n int
+		if err := db.QueryRow(q, args...).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return n
+	}
+	total := count("SELECT count(*) FROM customers")
+	for _, mode := range paramModes {
+		named := sql.Named("server_side_params", mode.server)
+		for _, payload := range []string{
+			"x' OR '1'='1", "x' OR 1=1 --", "'; DROP TABLE customers; --", "' UNION SELECT 1 --",
+			"Ada Lovelace' --", "Ada Lovelace'/*", "x\\' OR 1=1 --", "x\x00' OR '1'='1", "Ada Lovelace\x00",
+			"x'; DELETE FROM customers WHERE '1'='1",
+		} {
+			if n := count("SELECT count(*) FROM customers WHERE name = ?", payload, named); n != 0 {
+				t.Errorf("%s %q matched %d rows", mode.name, payload, n)
+			}
+		}
+		if n := count("SELECT count(*) FROM customers WHERE name = ?", "Ada Lovelace", named); n != 1 {
+			t.Errorf("%s: the plain value matched %d rows", mode.name, n)
+		}
+	}
+	if n := count("SELECT count(*) FROM customers"); n != total || total != 10 {
+		t.Fatalf("customers went from %d to %d rows", total, n)
+	}
 }

@@ -12,6 +12,23 @@ import (
 	"google.golang.org/grpc/keepalive"
 )
 
+// insecureTLSRisk is the warning logged, at every connector creation, when
+// server certificates are not verified.
+const insecureTLSRisk = "the server certificate is NOT verified, so anyone on the network path " +
+	"(a man in the middle) can pose as the cluster and read the token and every result; use it only in tests"
+
+// insecureTLS reports whether the connection skips the verification of the
+// server certificate, whichever way that was asked for.
+func (c *Config) insecureTLS() bool {
+	if !c.Secure {
+		return false
+	}
+	if c.TLSConfig != nil {
+		return c.TLSConfig.InsecureSkipVerify
+	}
+	return c.InsecureSkipVerify
+}
+
 // BuildTLS returns the TLS configuration of the connection: nil, nil when
 // Secure is false; a clone of TLSConfig when it is set; otherwise a
 // configuration with MinVersion TLS 1.2 that trusts the system roots, or

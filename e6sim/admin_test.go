@@ -3,6 +3,9 @@ package e6sim
 import (
 	"context"
 	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io"
 	"net/http"
 	"strings"
@@ -208,5 +211,63 @@ func TestAdminNonLoopbackNeedsToken(t *testing.T) {
 		if !isLoopback(addr) {
 			t.Errorf("isLoopback(%q) = false", addr)
 		}
+	}
+}
+
+// TestAdminTokenComparisonIsConstantTime checks the structure that makes
+// the admin token check constant-time (a timing test would be flaky):
+// admin.go hashes the presented and the configured token to SHA-256
+// digests, compares them with crypto/subtle, and never compares the
+// token with == or !=.
+func TestAdminTokenComparisonIsConstantTime(t *testing.T) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "admin.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := map[string]int{}
+	ast.Inspect(f, func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.CallExpr:
+			if sel, ok := x.Fun.(*ast.SelectorExpr); ok {
+				if id, ok := sel.X.(*ast.Ident); ok {
+					calls[id.Name+"."+sel.Sel.Name]++
+				}
+			}
+		case *ast.BinaryExpr:
+			if x.Op != token.EQL && x.Op != token.NEQ {
+				break
+			}
+			for _, side := range []ast.Expr{x.X, x.Y} {
+				name := ""
+				switch v := side.(type) {
+				case *ast.Ident:
+					name = v.Name
+				case *ast.SelectorExpr:
+					name = v.Sel.Name
+				}
+				lit, empty := x.Y.(*ast.BasicLit)
+				if (name == "tok" || name == "AdminToken") && !(empty && lit.Value == `""`) {
+					t.Errorf("%s: the admin token compared with %s", fset.Position(x.Pos()), x.Op)
+				}
+			}
+		}
+		return true
+	})
+	if calls["subtle.ConstantTimeCompare"] != 1 || calls["sha256.Sum256"] != 2 {
+		t.Errorf("admin.go should compare SHA-256 digests of the tokens with subtle.ConstantTimeCompare: %v", calls)
+	}
+}
+
+// TestAdminDefaultsToLoopback: the command's default admin address is a
+// loopback one, and a Config without AdminAddr serves no admin endpoint.
+func TestAdminDefaultsToLoopback(t *testing.T) {
+	s := start(t, Config{})
+	if a := s.AdminAddr(); a != "" {
+		t.Fatalf("admin endpoint on %s without AdminAddr", a)
+	}
+	s = start(t, Config{AdminAddr: "localhost:0"})
+	if a := s.AdminAddr(); !isLoopback(a) {
+		t.Fatalf("admin endpoint on %s", a)
 	}
 }

@@ -151,6 +151,9 @@ type Config struct {
 	// the engine over TLS (h2 via ALPN) instead of plaintext h2c.
 	TLSCertFile, TLSKeyFile string
 	TLSConfig               *tls.Config
+	// TLSClientCAFile (PEM, with TLSCertFile/TLSKeyFile) turns on mutual
+	// TLS: clients must present a certificate signed by one of its CAs.
+	TLSClientCAFile string
 
 	// Logger receives the simulator's logs; nil discards them.
 	Logger *slog.Logger
@@ -199,6 +202,9 @@ func (cfg *Config) normalize() (engine.Users, error) {
 	}
 	if cfg.TLSCertFile != "" && cfg.TLSConfig != nil {
 		return nil, errors.New("e6sim: set TLSCertFile/TLSKeyFile or TLSConfig, not both")
+	}
+	if cfg.TLSClientCAFile != "" && cfg.TLSCertFile == "" {
+		return nil, errors.New("e6sim: TLSClientCAFile needs TLSCertFile and TLSKeyFile (with TLSConfig, set ClientCAs there)")
 	}
 	if cfg.AdminAddr != "" && cfg.AdminToken == "" && !isLoopback(cfg.AdminAddr) {
 		return nil, fmt.Errorf("e6sim: admin address %q is not loopback: an admin token is required", cfg.AdminAddr)

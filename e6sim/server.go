@@ -3,11 +3,13 @@ package e6sim
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -125,6 +127,17 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("e6sim: TLS certificate: %w", err)
 		}
 		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		if cfg.TLSClientCAFile != "" {
+			pem, err := os.ReadFile(cfg.TLSClientCAFile)
+			if err != nil {
+				return nil, fmt.Errorf("e6sim: TLS client CA: %w", err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("e6sim: TLS client CA %s: no PEM certificate in it", cfg.TLSClientCAFile)
+			}
+			tlsCfg.ClientCAs, tlsCfg.ClientAuth = pool, tls.RequireAndVerifyClientCert
+		}
 	case cfg.TLSConfig != nil:
 		tlsCfg = cfg.TLSConfig.Clone()
 	}

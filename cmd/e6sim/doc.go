@@ -19,6 +19,7 @@
 //	-chunk-rows N                rows per result batch
 //	-signal http|grpc            how 456/503 are sent
 //	-tls-cert FILE -tls-key FILE serve TLS (h2)
+//	-tls-client-ca FILE          require client certificates signed by these CAs (mutual TLS)
 //	-log-level debug|info|warn|error
 //
 // It prints one line naming both addresses and the live strategy, e.g.

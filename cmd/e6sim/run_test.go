@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -21,6 +22,7 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	"github.com/e6go/e6data/internal/enginepb"
+	"github.com/e6go/e6data/internal/simcmd"
 )
 
 func TestBadFlags(t *testing.T) {
@@ -37,6 +39,7 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"-no-such-flag"}, "flag provided but not defined: -no-such-flag"},
 		{[]string{"serve"}, `unexpected argument "serve"`},
 		{[]string{"-tls-cert", "c.pem"}, "-tls-cert and -tls-key go together"},
+		{[]string{"-tls-client-ca", "ca.pem"}, "-tls-client-ca needs -tls-cert and -tls-key"},
 		{[]string{"-addr", "50051"}, `-addr "50051": want host:port`},
 		{[]string{"-admin", "0.0.0.0:50052"}, "not a loopback address: set -admin-token"},
 	} {
@@ -53,7 +56,7 @@ func TestHelp(t *testing.T) {
 	if code := run(context.Background(), []string{"-h"}, &stdout, &stderr); code != 0 {
 		t.Fatalf("-h: exit %d", code)
 	}
-	for _, f := range []string{"-addr", "-admin-token", "-signal", "-auto-suspend", "-tls-key", "-log-level"} {
+	for _, f := range []string{"-addr", "-admin-token", "-signal", "-auto-suspend", "-tls-key", "-tls-client-ca", "-log-level"} {
 		if !strings.Contains(stderr.String(), f) {
 			t.Errorf("usage does not mention %s", f)
 		}
@@ -216,4 +219,25 @@ func TestBinary(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("did not exit within 30s of SIGTERM")
 	}
+}
+
+// TestAdminDefaultIsLoopback: without -admin the admin endpoint listens on
+// loopback only, so it needs no token.
+func TestAdminDefaultIsLoopback(t *testing.T) {
+	cfg, err := simcmd.ParseFlags("e6sim", nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.AdminAddr == "" || !isLoopback(cfg.AdminAddr) || cfg.AdminToken != "" {
+		t.Fatalf("default admin %q (token set: %v)", cfg.AdminAddr, cfg.AdminToken != "")
+	}
+}
+
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }

@@ -27,6 +27,7 @@ const (
 	KindResourceExhausted              // limits (message size, open queries)
 	KindUnimplemented                  // the server does not offer the RPC
 	KindOther                          // anything else
+	KindTLS                            // TLS handshake refused (certificate, version): permanent
 )
 
 var kindNames = [...]string{
@@ -43,6 +44,7 @@ var kindNames = [...]string{
 	KindResourceExhausted:  "resource_exhausted",
 	KindUnimplemented:      "unimplemented",
 	KindOther:              "other",
+	KindTLS:                "tls",
 }
 
 func (k Kind) String() string {
@@ -82,6 +84,8 @@ func classifyStatus(code codes.Code, msg string) Kind {
 	switch {
 	case code == codes.OK:
 		return KindNone
+	case code == codes.Unavailable && isTLSFailure(msg):
+		return KindTLS
 	case mentionsHTTPStatus(msg, "456"):
 		return KindWrongStrategy
 	case mentionsHTTPStatus(msg, "503"):
@@ -156,6 +160,26 @@ func isGapByte(c byte) bool {
 }
 
 func isDigit(b byte) bool { return b >= '0' && b <= '9' }
+
+// isTLSFailure reports whether a connection failure is a TLS problem
+// that retrying cannot fix: this side did not trust the server's
+// certificate (grpc-go reports "authentication handshake failed: tls:
+// failed to verify certificate: x509: ..."), the server refused ours (an
+// alert: "remote error: tls: bad certificate", "certificate required",
+// "unknown certificate authority", ...), the two sides share no protocol
+// version, or the server does not speak TLS at all.
+func isTLSFailure(msg string) bool {
+	switch {
+	case strings.Contains(msg, "x509: "), strings.Contains(msg, "tls: failed to verify"),
+		strings.Contains(msg, "tls: first record does not look like a TLS handshake"),
+		strings.Contains(msg, "tls: server selected unsupported protocol version"),
+		strings.Contains(msg, "remote error: tls: protocol version not supported"):
+		return true
+	case strings.Contains(msg, "remote error: tls: "):
+		return strings.Contains(msg, "certificate")
+	}
+	return false
+}
 
 func containsFold(s, sub string) bool { return indexFold(s, sub) >= 0 }
 

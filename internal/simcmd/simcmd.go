@@ -63,6 +63,9 @@ func Run(ctx context.Context, o Options, args []string, stdout, stderr io.Writer
 	tls := ""
 	if cfg.TLSCertFile != "" {
 		tls = " (TLS)"
+		if cfg.TLSClientCAFile != "" {
+			tls = " (mutual TLS)"
+		}
 	}
 	fmt.Fprintf(stdout, "e6sim: e6data engine on %s%s, %s, live strategy %s\n", sim.Addr(), tls, admin, sim.Live())
 	if o.Started != nil {
@@ -106,6 +109,7 @@ func ParseFlags(name string, args []string, stderr io.Writer) (e6sim.Config, err
 	signal := fs.String("signal", "http", "how 456/503 are sent: http (HTTP/2 status, like the real gateway) or grpc (gRPC status)")
 	fs.StringVar(&cfg.TLSCertFile, "tls-cert", "", "TLS certificate `file` (PEM); with -tls-key serves TLS")
 	fs.StringVar(&cfg.TLSKeyFile, "tls-key", "", "TLS key `file` (PEM)")
+	fs.StringVar(&cfg.TLSClientCAFile, "tls-client-ca", "", "CA certificates `file` (PEM): require client certificates signed by them (mutual TLS)")
 	level := fs.String("log-level", "info", "log `level`: debug, info, warn or error (logs go to stderr)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -143,6 +147,9 @@ func ParseFlags(name string, args []string, stderr io.Writer) (e6sim.Config, err
 	}
 	if (cfg.TLSCertFile == "") != (cfg.TLSKeyFile == "") {
 		return cfg, usagef("-tls-cert and -tls-key go together")
+	}
+	if cfg.TLSClientCAFile != "" && cfg.TLSCertFile == "" {
+		return cfg, usagef("-tls-client-ca needs -tls-cert and -tls-key")
 	}
 	for _, a := range []struct{ name, v string }{{"addr", cfg.Addr}, {"admin", cfg.AdminAddr}} {
 		if a.v == "" && a.name == "admin" {

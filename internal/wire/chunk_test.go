@@ -549,3 +549,38 @@ func TestAccessorsConstant(t *testing.T) {
 		t.Fatal("IsEnd")
 	}
 }
+
+// TestDecodeDeclaredLength2Pow31: a list length of 2^31 (negative as a
+// Thrift i32) or 2^31-1 in 20 bytes of input is refused by both decoders
+// with a *DecodeError, allocating kilobytes, not gigabytes.
+func TestDecodeDeclaredLength2Pow31(t *testing.T) {
+	for _, n := range []uint32{1 << 31, 1<<31 - 1, 0xffffffff} {
+		inputs := map[string][]byte{
+			"chunk":    tw{}.f(tI32, 1).i32(1).f(tList, 2).u8(tStruct).i32(int32(n)).raw(make(tw, 5)),
+			"metadata": tw{}.i64(1).i32(int32(n)).raw(make(tw, 8)),
+		}
+		for name, in := range inputs {
+			if len(in) != 20 {
+				t.Fatalf("%s: %d bytes, want 20", name, len(in))
+			}
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			var err error
+			if name == "metadata" {
+				_, err = wire.DecodeMetadata(in)
+			} else {
+				var c wire.Chunk
+				err = wire.DecodeChunk(in, &c)
+			}
+			runtime.ReadMemStats(&after)
+			var de *wire.DecodeError
+			if !errors.As(err, &de) || !errors.Is(err, wire.ErrMalformed) {
+				t.Errorf("%s, length %#x: error %v (%T), want a *DecodeError", name, n, err, err)
+			}
+			if got := after.TotalAlloc - before.TotalAlloc; got > 64<<10 {
+				t.Errorf("%s, length %#x: the rejected decode allocated %d bytes", name, n, got)
+			}
+		}
+	}
+}
