@@ -48,6 +48,7 @@ func (r *rows) startPrefetch(spare wire.Chunk) {
 		stop:   stop,
 		exited: make(chan struct{}),
 	}
+	recycle(&spare)
 	p.free <- spare
 	r.pf = p
 	go r.prefetchLoop(ctx, p)
@@ -114,6 +115,7 @@ func (r *rows) receive(ctx context.Context) error {
 		return r.fetchCurrent(ctx)
 	}
 	spare := r.chunk
+	recycle(&spare)
 	r.chunk = f.chunk
 	select {
 	case p.free <- spare:
@@ -139,6 +141,7 @@ func (r *rows) receive(ctx context.Context) error {
 
 // fetchCurrent fetches the next batch on the application's goroutine.
 func (r *rows) fetchCurrent(ctx context.Context) error {
+	recycle(&r.chunk)
 	end, err := r.fetchInto(ctx, &r.chunk)
 	if end {
 		r.done = true

@@ -312,6 +312,7 @@ type rows struct {
 	hasAhead  bool
 	depth     int         // PrefetchDepth: batches fetched ahead in the background (0 = off)
 	pf        *prefetcher // the background fetch, once the rows are with the application
+	strs      [][]string  // per column, the current batch's strings as delivered (see fastValue)
 	pos       int
 	delivered int64
 	done      bool
@@ -330,7 +331,7 @@ var (
 
 func newRows(cn *conn, q *query, meta *wire.Metadata) *rows {
 	r := &rows{cn: cn, q: q, cols: make([]column, len(meta.Fields)), names: make([]string, len(meta.Fields)),
-		depth: cn.ctr.cfg.PrefetchDepth}
+		depth: cn.ctr.cfg.PrefetchDepth, strs: make([][]string, len(meta.Fields))}
 	for i, f := range meta.Fields {
 		t, ok := wire.ParseVectorType(f.Type)
 		if !ok {
@@ -354,6 +355,7 @@ func (r *rows) Columns() []string { return r.names }
 // background (see prefetcher) and fetch takes them from there, in order.
 func (r *rows) fetch(ctx context.Context) error {
 	r.pos = 0
+	clear(r.strs)
 	switch {
 	case r.hasAhead:
 		r.chunk, r.ahead = r.ahead, r.chunk
@@ -485,6 +487,9 @@ func (r *rows) Next(dest []driver.Value) error {
 		}
 	}
 	for i := range dest {
+		if r.fastValue(i, r.pos, &dest[i]) {
+			continue
+		}
 		v, err := valueAt(&r.cols[i], &r.chunk.Vectors[i], r.pos)
 		if err != nil {
 			r.err = err
