@@ -24,6 +24,7 @@ func TestMain(m *testing.M) {
 	}
 	sharedDB = db
 	code := m.Run()
+	removeSimBinary()
 	db.Close()
 	if code == 0 {
 		if err := goleak.Find(); err != nil {
