@@ -22,7 +22,9 @@
 // WithMeterProvider and WithTracerProvider report it, and every query,
 // through OpenTelemetry (a no-op unless given).
 //
-// Results stream batch by batch; DECIMAL128 values arrive as the exact
+// Results stream batch by batch: while the application scans one batch the
+// next ones (Config.PrefetchDepth, default 1) are fetched in the background,
+// and only those are held in memory. DECIMAL128 values arrive as the exact
 // Decimal type, timestamps with full microseconds. Operations that
 // database/sql has no words for (Explain, Status, Cancel by ID, catalog
 // listings) are reached through Raw. Errors match the package's sentinels

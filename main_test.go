@@ -25,6 +25,7 @@ func TestMain(m *testing.M) {
 	}
 	sharedDB = db
 	code := m.Run()
+	removeSimBinary()
 	db.Close()
 	if leak := checkSecretViolations(); leak != "" {
 		fmt.Fprintln(os.Stderr, leak)

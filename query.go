@@ -327,6 +327,9 @@ type rows struct {
 	chunk     wire.Chunk // the batch being scanned
 	ahead     wire.Chunk // the next batch, when hasAhead (read ahead at the start)
 	hasAhead  bool
+	depth     int         // PrefetchDepth: batches fetched ahead in the background (0 = off)
+	pf        *prefetcher // the background fetch, once the rows are with the application
+	strs      [][]string  // per column, the current batch's strings as delivered (see fastValue)
 	pos       int
 	delivered int64
 	done      bool
@@ -344,7 +347,8 @@ var (
 )
 
 func newRows(cn *conn, q *query, meta *wire.Metadata) *rows {
-	r := &rows{cn: cn, q: q, cols: make([]column, len(meta.Fields)), names: make([]string, len(meta.Fields))}
+	r := &rows{cn: cn, q: q, cols: make([]column, len(meta.Fields)), names: make([]string, len(meta.Fields)),
+		depth: cn.ctr.cfg.PrefetchDepth, strs: make([][]string, len(meta.Fields))}
 	for i, f := range meta.Fields {
 		t, ok := wire.ParseVectorType(f.Type)
 		if !ok {
@@ -362,21 +366,35 @@ func (r *rows) Columns() []string { return r.names }
 // (the session expired) is repaired by re-authenticating on the query's own
 // stack and asking again: the server refused before moving its cursor, so no
 // row is lost or repeated. Any other failure ends the query.
+//
+// Once the rows are with the application (r.ctx is set) and PrefetchDepth
+// is above 0, the batches after the current one are fetched in the
+// background (see prefetcher) and fetch takes them from there, in order.
 func (r *rows) fetch(ctx context.Context) error {
 	r.pos = 0
-	if r.hasAhead {
+	clear(r.strs)
+	switch {
+	case r.hasAhead:
 		r.chunk, r.ahead = r.ahead, r.chunk
 		r.hasAhead = false
 		if r.chunk.Rows <= 0 {
 			r.done = true
 		}
-		return nil
+	case r.pf != nil:
+		if err := r.receive(ctx); err != nil {
+			return err
+		}
+	default:
+		if err := r.fetchCurrent(ctx); err != nil {
+			return err
+		}
 	}
-	end, err := r.fetchInto(ctx, &r.chunk)
-	if end {
-		r.done = true
+	if r.depth > 0 && r.pf == nil && r.ctx != nil && !r.done && !r.closed {
+		spare := r.ahead
+		r.ahead = wire.Chunk{}
+		r.startPrefetch(spare)
 	}
-	return err
+	return nil
 }
 
 // readAhead fetches the batch after the current one into r.ahead.
@@ -391,6 +409,27 @@ func (r *rows) readAhead(ctx context.Context) error {
 // fetchInto asks for the next batch and decodes it into dst; end reports
 // the end of the results (dst.Rows is then 0).
 func (r *rows) fetchInto(ctx context.Context, dst *wire.Chunk) (end bool, err error) {
+	end, err = r.fetchBatch(ctx, dst, true)
+	if err == nil && !end {
+		r.adopt(dst)
+	}
+	return end, err
+}
+
+// adopt takes what the rows learn from a batch: the DECIMAL128 scales.
+func (r *rows) adopt(c *wire.Chunk) {
+	for i := range c.Vectors {
+		if v := &c.Vectors[i]; v.Type == wire.Decimal128 && r.cols[i].scale < 0 {
+			r.cols[i].scale = v.Scale
+		}
+	}
+}
+
+// fetchBatch is fetchInto without adopt. With reauth false it touches
+// neither the connection nor the columns' mutable state, so the prefetch
+// goroutine may run it: an "Access denied" is then returned for the
+// application's side to repair.
+func (r *rows) fetchBatch(ctx context.Context, dst *wire.Chunk, reauth bool) (end bool, err error) {
 	cn, q := r.cn, r.q
 	var resp enginepb.GetNextResultBatchResponse
 	for attempt := 1; ; attempt++ {
@@ -399,7 +438,7 @@ func (r *rows) fetchInto(ctx context.Context, dst *wire.Chunk) (end bool, err er
 		if err == nil {
 			break
 		}
-		if rpc.Classify(err) != rpc.KindAccessDenied || attempt >= max(cn.ctr.cfg.MaxRetryAttempts, 1) {
+		if !reauth || rpc.Classify(err) != rpc.KindAccessDenied || attempt >= max(cn.ctr.cfg.MaxRetryAttempts, 1) {
 			return false, err
 		}
 		if err := r.reauth(ctx); err != nil {
@@ -429,9 +468,6 @@ func (r *rows) fetchInto(ctx context.Context, dst *wire.Chunk) (end bool, err er
 		if c.typ >= 0 && v.Type != c.typ && v.Type != wire.Null {
 			return false, permanent{&Error{Op: "fetch", sentinel: ErrProtocol, QueryID: q.id,
 				Message: fmt.Sprintf("column %q: batch sends %v, metadata says %s", c.name, v.Type, c.typeName)}}
-		}
-		if v.Type == wire.Decimal128 && c.scale < 0 {
-			c.scale = v.Scale
 		}
 	}
 	return false, nil
@@ -471,6 +507,9 @@ func (r *rows) Next(dest []driver.Value) error {
 		}
 	}
 	for i := range dest {
+		if r.fastValue(i, r.pos, &dest[i]) {
+			continue
+		}
 		v, err := valueAt(&r.cols[i], &r.chunk.Vectors[i], r.pos)
 		if err != nil {
 			r.err = err
@@ -545,6 +584,7 @@ func (r *rows) Close() error {
 	if r.cancel != nil {
 		r.cancel()
 	}
+	r.stopPrefetch()
 	r.cn.ctr.forget(r.q, r.q.sid, interrupted)
 	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -51,7 +53,16 @@ type Client struct {
 	cc       grpc.ClientConnInterface
 	cluster  string
 	observer Observer
+	headers  sync.Map     // headerKey -> context.Context carrying just those headers
+	nHeaders atomic.Int32 // entries in headers (bounded by maxHeaderSets)
 }
+
+// headerKey is what varies in the headers from call to call.
+type headerKey struct{ strategy, planner string }
+
+// maxHeaderSets bounds the header sets the Client keeps built: two
+// strategies times the engine addresses of a cluster.
+const maxHeaderSets = 256
 
 // NewClient returns a Client invoking on cc. clusterName is sent lower-cased
 // as the cluster-name header when not empty. observer may be nil.
@@ -89,7 +100,61 @@ func (c *Client) Invoke(ctx context.Context, call Call, req, resp any, opts ...g
 	return nil
 }
 
+// outgoing returns ctx carrying the call's headers. The header metadata
+// for each strategy and planner address is built once and kept; a call
+// then costs one small context (grpc-go takes per-call metadata only
+// through the context). A ctx that already carries outgoing metadata of
+// the application's gets the headers appended to it instead.
 func (c *Client) outgoing(ctx context.Context, call Call) context.Context {
+	if call.Strategy == "" && c.cluster == "" && call.PlannerIP == "" {
+		return ctx
+	}
+	if _, ok := metadata.FromOutgoingContext(ctx); ok {
+		return c.appendHeaders(ctx, call)
+	}
+	k := headerKey{call.Strategy, call.PlannerIP}
+	if h, ok := c.headers.Load(k); ok {
+		return headerCtx{ctx, h.(context.Context)}
+	}
+	h := metadata.NewOutgoingContext(context.Background(), c.headerMD(call))
+	if c.nHeaders.Load() < maxHeaderSets {
+		if _, loaded := c.headers.LoadOrStore(k, h); !loaded {
+			c.nHeaders.Add(1)
+		}
+	}
+	return headerCtx{ctx, h}
+}
+
+// headerCtx is a call's context with the headers of h: h answers the value
+// lookups it knows (the outgoing metadata), the call's own context all
+// others, and its deadline, cancellation and errors.
+type headerCtx struct {
+	context.Context
+	h context.Context
+}
+
+func (c headerCtx) Value(key any) any {
+	if v := c.h.Value(key); v != nil {
+		return v
+	}
+	return c.Context.Value(key)
+}
+
+func (c *Client) headerMD(call Call) metadata.MD {
+	md := make(metadata.MD, 3)
+	if call.Strategy != "" {
+		md[HeaderStrategy] = []string{call.Strategy}
+	}
+	if c.cluster != "" {
+		md[HeaderClusterName] = []string{c.cluster}
+	}
+	if call.PlannerIP != "" {
+		md[HeaderPlannerIP] = []string{call.PlannerIP}
+	}
+	return md
+}
+
+func (c *Client) appendHeaders(ctx context.Context, call Call) context.Context {
 	kv := make([]string, 0, 6)
 	if call.Strategy != "" {
 		kv = append(kv, HeaderStrategy, call.Strategy)

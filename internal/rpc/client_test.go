@@ -191,3 +191,51 @@ func TestInvokeContextCancelled(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// The headers built once per strategy and planner are the right ones for
+// every call, and metadata the application put on the context is kept.
+func TestInvokeHeadersCachedAndAppended(t *testing.T) {
+	rs := &recordingServer{}
+	gs := grpc.NewServer()
+	enginepb.RegisterQueryEngineServiceServer(gs, rs)
+	t.Cleanup(gs.Stop)
+	cc := serve(t, gs)
+	c := NewClient(cc, "c1", nil)
+	lastMD := func() metadata.MD {
+		rs.mu.Lock()
+		defer rs.mu.Unlock()
+		return rs.md
+	}
+	var resp enginepb.AuthenticateResponse
+	for i, tc := range []struct {
+		strategy, planner string
+		app               bool
+	}{{"blue", "10.0.0.1", false}, {"green", "10.0.0.1", false}, {"blue", "10.0.0.2", false}, {"blue", "10.0.0.1", false}, {"blue", "10.0.0.1", true}, {"green", "", false}} {
+		ctx := context.Background()
+		if tc.app {
+			ctx = metadata.AppendToOutgoingContext(ctx, "x-app", "mine")
+		}
+		call := Call{Method: enginepb.QueryEngineService_Authenticate_FullMethodName, Strategy: tc.strategy, PlannerIP: tc.planner}
+		if err := c.Invoke(ctx, call, &enginepb.AuthenticateRequest{}, &resp); err != nil {
+			t.Fatal(err)
+		}
+		md := lastMD()
+		want := map[string]string{"strategy": tc.strategy, "cluster-name": "c1", "plannerip": tc.planner}
+		if tc.app {
+			want["x-app"] = "mine"
+		}
+		for k, v := range want {
+			got := md.Get(k)
+			if v == "" && len(got) != 0 || v != "" && (len(got) != 1 || got[0] != v) {
+				t.Errorf("call %d: header %s = %v, want %q", i, k, got, v)
+			}
+		}
+	}
+	// The derived context still ends with the caller's.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := c.Invoke(ctx, Call{Method: enginepb.QueryEngineService_Authenticate_FullMethodName, Strategy: "blue"}, &enginepb.AuthenticateRequest{}, &resp)
+	if Classify(err) != KindCanceled {
+		t.Fatalf("err = %v (%v), want canceled", err, Classify(err))
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"math/bits"
+	"unsafe"
 )
 
 // Members of the Thrift union Data (protocol.md §8).
@@ -237,7 +238,7 @@ func decodeVector(d *decoder, v *Vector, rows int32) error {
 	oldZoneOffset, oldFormat := v.ZoneOffset, v.Format
 	v.Type, v.Size, v.Constant, v.Scale = Binary, 0, false, 0
 	v.ZoneOffset, v.Format = "", ""
-	v.Nulls = v.Nulls[:0]
+	v.Nulls = nil
 	resetValues(v)
 	haveNulls, haveSize := false, false
 	var p payload
@@ -315,7 +316,7 @@ func intern(s []byte, old string) string {
 }
 
 func resetValues(v *Vector) {
-	v.Bools = v.Bools[:0]
+	v.Bools = nil // aliased the previous input: never written to
 	v.Int32s = v.Int32s[:0]
 	v.Int64s = v.Int64s[:0]
 	v.Float64s = v.Float64s[:0]
@@ -358,7 +359,7 @@ func checkVector(d *decoder, start int, v *Vector, p *payload, rows int32) error
 		if !v.Constant {
 			return bad("nullConstantData on a non-constant vector")
 		}
-		v.Nulls[0] = true
+		v.Nulls = []bool{true} // not the input's byte: it may be 0
 		resetValues(v)
 		appendZero(v)
 		return nil
@@ -611,18 +612,45 @@ func decodeMemberValue(d *decoder, v *Vector, p *payload, m int) (err error) {
 	return err
 }
 
+// bools reads a list<bool>. A Thrift bool is one byte, 1 for true; when
+// every byte is 0 or 1 (what every encoder writes) the result aliases the
+// input, with its capacity cut to its length, and costs no allocation.
+// Otherwise it is a new slice (dst is never written to: it may alias an
+// earlier input).
 func (d *decoder) bools(dst []bool, what string) ([]bool, error) {
 	n, err := d.list(tBool, what)
 	if err != nil {
 		return dst[:0], err
 	}
-	dst = resize(dst, n)
-	src := d.b[d.off : d.off+n]
-	for i, c := range src {
-		dst[i] = c == 1
-	}
+	src := d.b[d.off : d.off+n : d.off+n]
 	d.off += n
-	return dst, nil
+	if n == 0 {
+		return nil, nil
+	}
+	if canonicalBools(src) {
+		return unsafe.Slice((*bool)(unsafe.Pointer(unsafe.SliceData(src))), n), nil
+	}
+	out := make([]bool, n)
+	for i, c := range src {
+		out[i] = c == 1
+	}
+	return out, nil
+}
+
+// canonicalBools reports whether every byte of b is 0 or 1, eight at a time.
+func canonicalBools(b []byte) bool {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		if binary.LittleEndian.Uint64(b[i:])&0xfefefefefefefefe != 0 {
+			return false
+		}
+	}
+	for ; i < len(b); i++ {
+		if b[i] > 1 {
+			return false
+		}
+	}
+	return true
 }
 
 func (d *decoder) int32s(dst []int32, what string) ([]int32, error) {

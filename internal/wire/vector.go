@@ -19,10 +19,12 @@ package wire
 // has a single slot, Nulls[0] and values[0], standing for every row. The
 // accessors (IsNull, Int64, ...) map a row to its slot in both cases.
 //
-// After DecodeChunk, every []byte in Bytes aliases the input buffer (no copy
-// is made; each has its capacity cut to its length, so appending to one
-// cannot overwrite its neighbour). They stay valid only while the caller
-// keeps that buffer unchanged; copy what must outlive it.
+// After DecodeChunk, every []byte in Bytes, and Nulls and Bools (a Thrift
+// bool is one byte, 0 or 1), alias the input buffer (no copy is made; each
+// has its capacity cut to its length, so appending to one cannot overwrite
+// its neighbour). They stay valid only while the caller keeps that buffer
+// unchanged; copy what must outlive it. The decoder never writes to them
+// again, even when the Chunk is reused.
 type Vector struct {
 	Type       VectorType
 	Size       int32     // Vector.size on the wire (>= the chunk's rows)
