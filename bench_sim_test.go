@@ -15,7 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"runtime/metrics"
+	rtmetrics "runtime/metrics"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -170,12 +170,12 @@ func heapPeak() (stop func() uint64) {
 	done := make(chan struct{})
 	peak := make(chan uint64)
 	go func() {
-		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		s := []rtmetrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 		var max uint64
 		t := time.NewTicker(time.Millisecond)
 		defer t.Stop()
 		for {
-			metrics.Read(s)
+			rtmetrics.Read(s)
 			max = maxU(max, s[0].Value.Uint64())
 			select {
 			case <-done:
