@@ -410,7 +410,7 @@ func (r *rows) fetchInto(ctx context.Context, dst *wire.Chunk) (end bool, err er
 		c := &r.cols[i]
 		if c.typ >= 0 && v.Type != c.typ && v.Type != wire.Null {
 			return false, permanent{&Error{Op: "fetch", sentinel: ErrProtocol, QueryID: q.id,
-				Message: fmt.Sprintf("column %q: batch sends %v, metadata says %s", c.name, v.Type, c.typeName)}}
+				Message: fmt.Sprintf("column %d (%s): vector type %v does not match metadata %s", i, c.name, v.Type, c.typeName)}}
 		}
 		if v.Type == wire.Decimal128 && c.scale < 0 {
 			c.scale = v.Scale
@@ -509,7 +509,11 @@ func (r *rows) Close() error {
 		return nil
 	}
 	r.closed = true
-	interrupted := r.ctx != nil && r.ctx.Err() != nil && !r.done
+	// The caller's context ended while the query ran: a scan that failed
+	// on it counts even if Close comes a moment before the context's own
+	// timer fires (the server may give up on a propagated deadline first).
+	interrupted := !r.done && (r.ctx != nil && r.ctx.Err() != nil ||
+		errors.Is(r.err, context.DeadlineExceeded) || errors.Is(r.err, context.Canceled))
 	if r.cancel != nil {
 		r.cancel()
 	}
