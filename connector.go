@@ -78,6 +78,8 @@ type Connector struct {
 	resumer  *resume.Resumer
 
 	stop      chan struct{}
+	life      context.Context // ends when the connector closes
+	endLife   context.CancelFunc
 	closeOnce sync.Once
 	closed    atomic.Bool
 	bg        sync.WaitGroup
@@ -118,6 +120,7 @@ func newConnector(cfg *Config) (*Connector, error) {
 		target:   target,
 		stop:     make(chan struct{}),
 	}
+	c.life, c.endLife = context.WithCancel(context.Background())
 	for _, d := range cfg.Diagnostics() {
 		c.log.Log(context.Background(), d.Level, d.Message, "key", d.Key, "value", d.Value)
 	}
@@ -183,6 +186,7 @@ func (c *Connector) Close() error {
 	c.closeOnce.Do(func() {
 		c.closed.Store(true)
 		close(c.stop)
+		c.endLife()
 		c.bg.Wait()
 		err = c.cc.Close()
 	})

@@ -331,3 +331,27 @@ func TestHostileStallConnect(t *testing.T) {
 		t.Fatalf("after the stall: %v", err)
 	}
 }
+
+// A prepare the caller gave up on while the server was still working on it:
+// the caller returns at its deadline, the prepare goes on, and the query
+// the server registered is cleared as soon as its ID arrives (otherwise it
+// would stay open with nobody knowing its ID).
+func TestAbandonedPrepareIsCleared(t *testing.T) {
+	srv := startSim(t, e6sim.Config{})
+	c := hostileConn(t, srv)
+	if err := srv.SetFaults([]e6sim.FaultRule{{Method: "prepareStatementV2", Kind: e6sim.FaultLatency, Latency: 300 * time.Millisecond, Count: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	clears := srv.Stats().RPCs["QueryEngineService/clearOrCancelQuery"]
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := c.QueryContext(ctx, hostileSQL)
+	if !errors.Is(err, ErrQueryCancelled) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v; want ErrQueryCancelled wrapping the deadline", err)
+	}
+	waitFor(t, 10*time.Second, "the abandoned prepare's query cleared", func() bool {
+		st := srv.Stats()
+		return st.Stacks[e6sim.Blue].QueriesStarted == 0 && st.RPCs["QueryEngineService/clearOrCancelQuery"] > clears && openQueries(srv) == 0
+	})
+	stillUsable(t, srv, c)
+}

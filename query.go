@@ -163,20 +163,13 @@ func (cn *conn) call(ctx context.Context, q *query, method string, req, resp any
 // retryable; everything else is permanent.
 func (cn *conn) prepare(ctx context.Context, text, catalog, database string) (*query, error) {
 	q := &query{strategy: cn.strategy, sid: cn.sid}
-	if t := cn.ctr.cfg.PrepareTimeout; t > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, t)
-		defer cancel()
-	}
-	var prep enginepb.PrepareStatementResponse
-	var err error
+	method := enginepb.QueryEngineService_PrepareStatement_FullMethodName
+	var req any = &enginepb.PrepareStatementRequest{SessionId: q.sid, Schema: database, QueryString: text}
 	if catalog != "" {
-		err = cn.call(ctx, q, enginepb.QueryEngineService_PrepareStatementV2_FullMethodName,
-			&enginepb.PrepareStatementV2Request{SessionId: q.sid, Schema: database, Catalog: catalog, QueryString: text}, &prep)
-	} else {
-		err = cn.call(ctx, q, enginepb.QueryEngineService_PrepareStatement_FullMethodName,
-			&enginepb.PrepareStatementRequest{SessionId: q.sid, Schema: database, QueryString: text}, &prep)
+		method = enginepb.QueryEngineService_PrepareStatementV2_FullMethodName
+		req = &enginepb.PrepareStatementV2Request{SessionId: q.sid, Schema: database, Catalog: catalog, QueryString: text}
 	}
+	prep, err := cn.prepareCall(ctx, q, method, req)
 	if err != nil {
 		return nil, failedBefore(err)
 	}
@@ -186,6 +179,65 @@ func (cn *conn) prepare(ctx context.Context, text, catalog, database string) (*q
 	}
 	cn.lastQueryID = q.id
 	return q, nil
+}
+
+// abandonedPrepareGrace is how long a prepare whose caller gave up may
+// still run to learn the ID of the query it registered, so as to clear it.
+const abandonedPrepareGrace = 10 * time.Second
+
+type prepareResult struct {
+	resp *enginepb.PrepareStatementResponse
+	err  error
+}
+
+// prepareCall sends the prepare detached from ctx's cancellation (bounded
+// by the prepare timeout, the connector's life and, once ctx has ended,
+// abandonedPrepareGrace) and waits for it or for ctx. A caller whose ctx
+// ends gets ctx's error at once; the prepare goes on in the background and,
+// if the server answers with a query ID, that query is cleared. Otherwise a
+// prepare the server completed just as the caller gave up would leave a
+// query open that nobody knows the ID of.
+func (cn *conn) prepareCall(ctx context.Context, q *query, method string, req any) (*enginepb.PrepareStatementResponse, error) {
+	ctr := cn.ctr
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if ctr.closed.Load() {
+		return nil, permanent{&Error{Op: "prepare", sentinel: ErrConnClosed, Message: "connector closed"}}
+	}
+	// The caller's deadline is not sent to the server (it would cut the
+	// prepare at the moment the caller gives up); the prepare timeout is.
+	// ctx's values are kept.
+	pctx, pcancel := context.WithCancel(context.WithoutCancel(ctx))
+	if t := ctr.cfg.PrepareTimeout; t > 0 {
+		pctx, pcancel = context.WithTimeout(context.WithoutCancel(ctx), t)
+	}
+	endWithConnector := context.AfterFunc(ctr.life, pcancel)
+	results := make(chan prepareResult)
+	abandon := make(chan struct{})
+	ctr.bg.Add(1)
+	go func() {
+		defer ctr.bg.Done()
+		defer pcancel()
+		defer endWithConnector()
+		var resp enginepb.PrepareStatementResponse
+		err := cn.ctr.rpc.Invoke(pctx, rpc.Call{Method: method, Strategy: q.strategy, PlannerIP: q.engineIP}, req, &resp)
+		select {
+		case results <- prepareResult{&resp, err}:
+		case <-abandon:
+			if err == nil && resp.GetQueryId() != "" {
+				ctr.forget(&query{id: resp.GetQueryId(), engineIP: resp.GetEngineIP(), strategy: q.strategy, sid: q.sid}, q.sid, false)
+			}
+		}
+	}()
+	select {
+	case r := <-results:
+		return r.resp, r.err
+	case <-ctx.Done():
+		close(abandon)
+		time.AfterFunc(abandonedPrepareGrace, pcancel)
+		return nil, ctx.Err()
+	}
 }
 
 // runOnce is one attempt: session, prepare, execute, metadata, first batch.
