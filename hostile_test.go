@@ -355,3 +355,25 @@ func TestAbandonedPrepareIsCleared(t *testing.T) {
 	})
 	stillUsable(t, srv, c)
 }
+
+// ExecContext drains a result: against one that never ends, the caller's
+// deadline ends it, and the query is freed.
+func TestHostileEndlessExec(t *testing.T) {
+	srv := startSim(t, e6sim.Config{})
+	c := hostileConn(t, srv)
+	if err := srv.SetFaults([]e6sim.FaultRule{{Kind: e6sim.FaultEndless}}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, err := c.ExecContext(ctx, hostileSQL)
+	if !errors.Is(err, ErrQueryCancelled) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("exec of an endless result: %v", err)
+	}
+	if fired := srv.Stats().FaultsFired; fired < 10 {
+		t.Fatalf("only %d batches were sent: the result did not run on", fired)
+	}
+	srv.ClearFaults()
+	waitFor(t, 10*time.Second, "the endless query freed on the server", func() bool { return openQueries(srv) == 0 })
+	stillUsable(t, srv, c)
+}
