@@ -253,6 +253,11 @@ func (cn *conn) runOnce(ctx context.Context, text string, params []*enginepb.Par
 	ctr.track(q)
 	fail := func(err error, started bool) (*rows, error) {
 		ctr.forget(q, cn.sid, ctx.Err() != nil)
+		switch rpc.Classify(err) {
+		case rpc.KindCanceled, rpc.KindDeadline:
+			// The caller's context ended: final, and worth naming the query.
+			return nil, permanent{newError("query", q.id, err)}
+		}
 		if rpc.Classify(err) == rpc.KindNotFound && (!started || read) {
 			return nil, lostQuery{err}
 		}
