@@ -77,7 +77,10 @@ type Connector struct {
 	resumeMu sync.Mutex
 	resumer  *resume.Resumer
 
-	stop      chan struct{}
+	stop   chan struct{}
+	relMu  sync.Mutex
+	relSID map[string]string // per strategy: session for freeing queries whose own session expired
+
 	life      context.Context // ends when the connector closes
 	endLife   context.CancelFunc
 	closeOnce sync.Once

@@ -384,3 +384,28 @@ func TestHostileEndlessExec(t *testing.T) {
 	waitFor(t, 10*time.Second, "the endless query freed on the server", func() bool { return openQueries(srv) == 0 })
 	stillUsable(t, srv, c)
 }
+
+// A query abandoned after its session expired is still freed: the release
+// re-authenticates on the query's stack (the server keeps queries across a
+// session's expiry, and would otherwise hold this one until it reclaims it).
+func TestReleaseAfterSessionExpiry(t *testing.T) {
+	srv := startSim(t, e6sim.Config{ChunkRows: 10})
+	c := hostileConn(t, srv)
+	for _, how := range []string{"close", "cancel"} {
+		ctx, cancel := context.WithCancel(context.Background())
+		rows, err := c.QueryContext(ctx, "SELECT range FROM range(100)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rows.Next() {
+			t.Fatal(rows.Err())
+		}
+		srv.ExpireSessions()
+		if how == "cancel" {
+			cancel()
+		}
+		rows.Close()
+		cancel()
+		waitFor(t, 10*time.Second, how+": the query freed on the server", func() bool { return openQueries(srv) == 0 })
+	}
+}

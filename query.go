@@ -344,16 +344,84 @@ func (c *Connector) forget(q *query, sid string, cancelFirst bool) {
 	if sid == "" {
 		sid = q.sid
 	}
-	c.background(10*time.Second, func(ctx context.Context) {
-		call := rpc.Call{Method: enginepb.QueryEngineService_CancelQuery_FullMethodName, Strategy: q.strategy, PlannerIP: q.engineIP}
+	c.background(10*time.Second, func(ctx context.Context) { c.release(ctx, q, sid, cancelFirst) })
+}
+
+// release frees q on the server: cancelQuery first when cancelFirst, then
+// clearOrCancelQuery. The query outlives its session on the server, so an
+// "Access denied" (the session expired) is repaired with a fresh session on
+// the query's stack; transient failures and 503s are tried again with
+// backoff; all within ctx. A 456 or "not found" means the stack and its
+// queries are gone already.
+func (c *Connector) release(ctx context.Context, q *query, sid string, cancelFirst bool) {
+	backoff := rpc.Backoff{Base: 50 * time.Millisecond, Max: time.Second}
+	call := rpc.Call{Strategy: q.strategy, PlannerIP: q.engineIP}
+	for attempt := 0; ; attempt++ {
+		var err error
 		if cancelFirst {
+			call.Method = enginepb.QueryEngineService_CancelQuery_FullMethodName
 			var cr enginepb.CancelQueryResponse
-			c.rpc.Invoke(ctx, call, &enginepb.CancelQueryRequest{EngineIP: q.engineIP, SessionId: sid, QueryId: q.id}, &cr)
+			if err = c.rpc.Invoke(ctx, call, &enginepb.CancelQueryRequest{EngineIP: q.engineIP, SessionId: sid, QueryId: q.id}, &cr); err == nil {
+				cancelFirst = false
+			}
 		}
-		call.Method = enginepb.QueryEngineService_ClearOrCancelQuery_FullMethodName
-		var resp enginepb.ClearOrCancelQueryResponse
-		c.rpc.Invoke(ctx, call, &enginepb.ClearOrCancelQueryRequest{EngineIP: q.engineIP, SessionId: sid, QueryId: q.id}, &resp)
-	})
+		if err == nil {
+			call.Method = enginepb.QueryEngineService_ClearOrCancelQuery_FullMethodName
+			var resp enginepb.ClearOrCancelQueryResponse
+			if err = c.rpc.Invoke(ctx, call, &enginepb.ClearOrCancelQueryRequest{EngineIP: q.engineIP, SessionId: sid, QueryId: q.id}, &resp); err == nil {
+				return
+			}
+		}
+		switch rpc.Classify(err) {
+		case rpc.KindAccessDenied:
+			fresh, aerr := c.releaseSession(ctx, q.strategy, sid)
+			if aerr != nil {
+				err = aerr
+				if k := rpc.Classify(aerr); k != rpc.KindTransient && k != rpc.KindClusterUnavailable {
+					c.log.Debug("could not free a query on the server", "query_id", q.id, "error", err)
+					return
+				}
+			} else {
+				sid = fresh
+				continue
+			}
+		case rpc.KindTransient, rpc.KindClusterUnavailable:
+		default:
+			return
+		}
+		if rpc.Wait(ctx, backoff.Delay(attempt)) != nil {
+			c.log.Debug("could not free a query on the server", "query_id", q.id, "error", err)
+			return
+		}
+	}
+}
+
+// releaseSession returns a session on strategy for freeing queries whose
+// own session was refused: the one kept for that purpose, or a new one
+// when that one is stale too.
+func (c *Connector) releaseSession(ctx context.Context, strategy, refused string) (string, error) {
+	c.relMu.Lock()
+	defer c.relMu.Unlock()
+	if sid := c.relSID[strategy]; sid != "" && sid != refused {
+		return sid, nil
+	}
+	token, err := c.token(ctx)
+	if err != nil {
+		return "", err
+	}
+	var resp enginepb.AuthenticateResponse
+	if err := c.rpc.Invoke(ctx, rpc.Call{Method: enginepb.QueryEngineService_Authenticate_FullMethodName, Strategy: strategy},
+		&enginepb.AuthenticateRequest{User: c.cfg.User, Password: token}, &resp); err != nil {
+		return "", err
+	}
+	if resp.GetSessionId() == "" {
+		return "", &Error{Op: "authenticate", sentinel: ErrAuth, Strategy: strategy, Message: "the server returned no session"}
+	}
+	if c.relSID == nil {
+		c.relSID = make(map[string]string, 2)
+	}
+	c.relSID[strategy] = resp.GetSessionId()
+	return resp.GetSessionId(), nil
 }
 
 // rows streams a result batch by batch: only the current batch is held.
