@@ -122,7 +122,10 @@ func TestHostileEndless(t *testing.T) {
 	if _, err := c.qe.ClearOrCancelQuery(ctx, &enginepb.ClearOrCancelQueryRequest{SessionId: sess, QueryId: q}); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(s.faults.last); n != 0 {
+	s.faults.mu.Lock()
+	n := len(s.faults.last)
+	s.faults.mu.Unlock()
+	if n != 0 {
 		t.Fatalf("%d remembered batches after clear", n)
 	}
 	q = c.mustQuery("blue", sess, hostileSQL)
