@@ -247,6 +247,17 @@ func (cn *conn) authenticateOn(ctx context.Context, strategy string) error {
 	return nil
 }
 
+// ctxEnded reports whether ctx is done or its deadline has passed: a server
+// that got the deadline in grpc-timeout may give up a moment before the
+// caller's own timer fires.
+func ctxEnded(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
+}
+
 // authenticate opens a new session on the strategy new work must use,
 // detecting the live strategy first when none is known (rule 2).
 func (cn *conn) authenticate(ctx context.Context) error {
@@ -275,7 +286,7 @@ func (cn *conn) authenticate(ctx context.Context) error {
 		return err
 	}, func(err error) bool { return rpc.Classify(err) == rpc.KindWrongStrategy })
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		if errors.Is(err, context.DeadlineExceeded) && !ctxEnded(ctx) {
 			return permanent{&Error{Op: "detect strategy", sentinel: ErrStrategyMismatch, cause: err,
 				Message: fmt.Sprintf("no live strategy found within %v", ctr.cfg.StrategyDetectionTimeout)}}
 		}

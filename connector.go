@@ -82,7 +82,12 @@ type Connector struct {
 	resumeMu sync.Mutex
 	resumer  *resume.Resumer
 
-	stop      chan struct{}
+	stop   chan struct{}
+	relMu  sync.Mutex
+	relSID map[string]string // per strategy: session for freeing queries whose own session expired
+
+	life      context.Context // ends when the connector closes
+	endLife   context.CancelFunc
 	closeOnce sync.Once
 	closed    atomic.Bool
 	bg        sync.WaitGroup
@@ -124,6 +129,7 @@ func newConnector(cfg *Config) (*Connector, error) {
 		stop:     make(chan struct{}),
 	}
 	warned := false
+	c.life, c.endLife = context.WithCancel(context.Background())
 	for _, d := range cfg.Diagnostics() {
 		c.log.Log(context.Background(), d.Level, d.Message, "key", d.Key, "value", d.Value)
 		warned = warned || strings.Contains(d.Message, insecureTLSRisk)
@@ -199,6 +205,7 @@ func (c *Connector) Close() error {
 	c.closeOnce.Do(func() {
 		c.closed.Store(true)
 		close(c.stop)
+		c.endLife()
 		c.bg.Wait()
 		c.metrics.close()
 		err = c.cc.Close()

@@ -81,6 +81,11 @@ func waitFor(t testing.TB, within time.Duration, what string, cond func() bool) 
 	}
 }
 
+// authCalls is how many authenticate calls srv has answered.
+func authCalls(srv *e6sim.Server) int64 {
+	return srv.Stats().RPCs["QueryEngineService/authenticate"]
+}
+
 func openQueries(srv *e6sim.Server) int {
 	n := 0
 	for _, s := range srv.Stats().Stacks {

@@ -171,19 +171,13 @@ func (cn *conn) prepare(ctx context.Context, text, catalog, database string) (_ 
 	q := &query{strategy: cn.strategy, sid: cn.sid, tel: cn.cur}
 	ctx, span := q.tel.phase(ctx, spanPrepare, q)
 	defer func() { endPhase(span, err, attribute.String("query_id", q.id)) }()
-	if t := cn.ctr.cfg.PrepareTimeout; t > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, t)
-		defer cancel()
-	}
-	var prep enginepb.PrepareStatementResponse
+	method := enginepb.QueryEngineService_PrepareStatement_FullMethodName
+	var req any = &enginepb.PrepareStatementRequest{SessionId: q.sid, Schema: database, QueryString: text}
 	if catalog != "" {
-		err = cn.call(ctx, q, enginepb.QueryEngineService_PrepareStatementV2_FullMethodName,
-			&enginepb.PrepareStatementV2Request{SessionId: q.sid, Schema: database, Catalog: catalog, QueryString: text}, &prep)
-	} else {
-		err = cn.call(ctx, q, enginepb.QueryEngineService_PrepareStatement_FullMethodName,
-			&enginepb.PrepareStatementRequest{SessionId: q.sid, Schema: database, QueryString: text}, &prep)
+		method = enginepb.QueryEngineService_PrepareStatementV2_FullMethodName
+		req = &enginepb.PrepareStatementV2Request{SessionId: q.sid, Schema: database, Catalog: catalog, QueryString: text}
 	}
+	prep, err := cn.prepareCall(ctx, q, method, req)
 	if err != nil {
 		return nil, failedBefore(err)
 	}
@@ -194,6 +188,65 @@ func (cn *conn) prepare(ctx context.Context, text, catalog, database string) (_ 
 	cn.lastQueryID = q.id
 	q.tel.prepared(q)
 	return q, nil
+}
+
+// abandonedPrepareGrace is how long a prepare whose caller gave up may
+// still run to learn the ID of the query it registered, so as to clear it.
+const abandonedPrepareGrace = 10 * time.Second
+
+type prepareResult struct {
+	resp *enginepb.PrepareStatementResponse
+	err  error
+}
+
+// prepareCall sends the prepare detached from ctx's cancellation (bounded
+// by the prepare timeout, the connector's life and, once ctx has ended,
+// abandonedPrepareGrace) and waits for it or for ctx. A caller whose ctx
+// ends gets ctx's error at once; the prepare goes on in the background and,
+// if the server answers with a query ID, that query is cleared. Otherwise a
+// prepare the server completed just as the caller gave up would leave a
+// query open that nobody knows the ID of.
+func (cn *conn) prepareCall(ctx context.Context, q *query, method string, req any) (*enginepb.PrepareStatementResponse, error) {
+	ctr := cn.ctr
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if ctr.closed.Load() {
+		return nil, permanent{&Error{Op: "prepare", sentinel: ErrConnClosed, Message: "connector closed"}}
+	}
+	// The caller's deadline is not sent to the server (it would cut the
+	// prepare at the moment the caller gives up); the prepare timeout is.
+	// ctx's values are kept.
+	pctx, pcancel := context.WithCancel(context.WithoutCancel(ctx))
+	if t := ctr.cfg.PrepareTimeout; t > 0 {
+		pctx, pcancel = context.WithTimeout(context.WithoutCancel(ctx), t)
+	}
+	endWithConnector := context.AfterFunc(ctr.life, pcancel)
+	results := make(chan prepareResult)
+	abandon := make(chan struct{})
+	ctr.bg.Add(1)
+	go func() {
+		defer ctr.bg.Done()
+		defer pcancel()
+		defer endWithConnector()
+		var resp enginepb.PrepareStatementResponse
+		err := cn.ctr.rpc.Invoke(pctx, rpc.Call{Method: method, Strategy: q.strategy, PlannerIP: q.engineIP}, req, &resp)
+		select {
+		case results <- prepareResult{&resp, err}:
+		case <-abandon:
+			if err == nil && resp.GetQueryId() != "" {
+				ctr.forget(&query{id: resp.GetQueryId(), engineIP: resp.GetEngineIP(), strategy: q.strategy, sid: q.sid}, q.sid, false)
+			}
+		}
+	}()
+	select {
+	case r := <-results:
+		return r.resp, r.err
+	case <-ctx.Done():
+		close(abandon)
+		time.AfterFunc(abandonedPrepareGrace, pcancel)
+		return nil, ctx.Err()
+	}
 }
 
 // runOnce is one attempt: session, prepare, execute, metadata, first batch.
@@ -209,6 +262,11 @@ func (cn *conn) runOnce(ctx context.Context, text string, params []*enginepb.Par
 	ctr.track(q)
 	fail := func(err error, started bool) (*rows, error) {
 		ctr.forget(q, cn.sid, ctx.Err() != nil)
+		switch rpc.Classify(err) {
+		case rpc.KindCanceled, rpc.KindDeadline:
+			// The caller's context ended: final, and worth naming the query.
+			return nil, permanent{newError("query", q.id, err)}
+		}
 		if rpc.Classify(err) == rpc.KindNotFound && (!started || read) {
 			return nil, lostQuery{err}
 		}
@@ -303,17 +361,86 @@ func (c *Connector) forget(q *query, sid string, cancelFirst bool) {
 	}
 	c.background(10*time.Second, func(ctx context.Context) {
 		ctx, span := q.tel.phase(ctx, spanClear, q)
-		call := rpc.Call{Method: enginepb.QueryEngineService_CancelQuery_FullMethodName, Strategy: q.strategy, PlannerIP: q.engineIP}
-		var cerr error
-		if cancelFirst {
-			var cr enginepb.CancelQueryResponse
-			cerr = c.rpc.Invoke(ctx, call, &enginepb.CancelQueryRequest{EngineIP: q.engineIP, SessionId: sid, QueryId: q.id}, &cr)
-		}
-		call.Method = enginepb.QueryEngineService_ClearOrCancelQuery_FullMethodName
-		var resp enginepb.ClearOrCancelQueryResponse
-		err := c.rpc.Invoke(ctx, call, &enginepb.ClearOrCancelQueryRequest{EngineIP: q.engineIP, SessionId: sid, QueryId: q.id}, &resp)
-		endPhase(span, errors.Join(cerr, err), attribute.Bool("e6data.cancelled", cancelFirst))
+		err := c.release(ctx, q, sid, cancelFirst)
+		endPhase(span, err, attribute.Bool("e6data.cancelled", cancelFirst))
 	})
+}
+
+// release frees q on the server: cancelQuery first when cancelFirst, then
+// clearOrCancelQuery. The query outlives its session on the server, so an
+// "Access denied" (the session expired) is repaired with a fresh session on
+// the query's stack; transient failures and 503s are tried again with
+// backoff; all within ctx. A 456 or "not found" means the stack and its
+// queries are gone already. The error is the last failure, if any.
+func (c *Connector) release(ctx context.Context, q *query, sid string, cancelFirst bool) error {
+	backoff := rpc.Backoff{Base: 50 * time.Millisecond, Max: time.Second}
+	call := rpc.Call{Strategy: q.strategy, PlannerIP: q.engineIP}
+	for attempt := 0; ; attempt++ {
+		var err error
+		if cancelFirst {
+			call.Method = enginepb.QueryEngineService_CancelQuery_FullMethodName
+			var cr enginepb.CancelQueryResponse
+			if err = c.rpc.Invoke(ctx, call, &enginepb.CancelQueryRequest{EngineIP: q.engineIP, SessionId: sid, QueryId: q.id}, &cr); err == nil {
+				cancelFirst = false
+			}
+		}
+		if err == nil {
+			call.Method = enginepb.QueryEngineService_ClearOrCancelQuery_FullMethodName
+			var resp enginepb.ClearOrCancelQueryResponse
+			if err = c.rpc.Invoke(ctx, call, &enginepb.ClearOrCancelQueryRequest{EngineIP: q.engineIP, SessionId: sid, QueryId: q.id}, &resp); err == nil {
+				return nil
+			}
+		}
+		switch rpc.Classify(err) {
+		case rpc.KindAccessDenied:
+			fresh, aerr := c.releaseSession(ctx, q.strategy, sid)
+			if aerr != nil {
+				err = aerr
+				if k := rpc.Classify(aerr); k != rpc.KindTransient && k != rpc.KindClusterUnavailable {
+					c.log.Debug("could not free a query on the server", "query_id", q.id, "error", err)
+					return err
+				}
+			} else {
+				sid = fresh
+				continue
+			}
+		case rpc.KindTransient, rpc.KindClusterUnavailable:
+		default:
+			return err
+		}
+		if rpc.Wait(ctx, backoff.Delay(attempt)) != nil {
+			c.log.Debug("could not free a query on the server", "query_id", q.id, "error", err)
+			return err
+		}
+	}
+}
+
+// releaseSession returns a session on strategy for freeing queries whose
+// own session was refused: the one kept for that purpose, or a new one
+// when that one is stale too.
+func (c *Connector) releaseSession(ctx context.Context, strategy, refused string) (string, error) {
+	c.relMu.Lock()
+	defer c.relMu.Unlock()
+	if sid := c.relSID[strategy]; sid != "" && sid != refused {
+		return sid, nil
+	}
+	token, err := c.token(ctx)
+	if err != nil {
+		return "", err
+	}
+	var resp enginepb.AuthenticateResponse
+	if err := c.rpc.Invoke(ctx, rpc.Call{Method: enginepb.QueryEngineService_Authenticate_FullMethodName, Strategy: strategy},
+		&enginepb.AuthenticateRequest{User: c.cfg.User, Password: token}, &resp); err != nil {
+		return "", err
+	}
+	if resp.GetSessionId() == "" {
+		return "", &Error{Op: "authenticate", sentinel: ErrAuth, Strategy: strategy, Message: "the server returned no session"}
+	}
+	if c.relSID == nil {
+		c.relSID = make(map[string]string, 2)
+	}
+	c.relSID[strategy] = resp.GetSessionId()
+	return resp.GetSessionId(), nil
 }
 
 // rows streams a result batch by batch: only the current batch is held.
@@ -467,7 +594,7 @@ func (r *rows) fetchBatch(ctx context.Context, dst *wire.Chunk, reauth bool) (en
 		c := &r.cols[i]
 		if c.typ >= 0 && v.Type != c.typ && v.Type != wire.Null {
 			return false, permanent{&Error{Op: "fetch", sentinel: ErrProtocol, QueryID: q.id,
-				Message: fmt.Sprintf("column %q: batch sends %v, metadata says %s", c.name, v.Type, c.typeName)}}
+				Message: fmt.Sprintf("column %d (%s): vector type %v does not match metadata %s", i, c.name, v.Type, c.typeName)}}
 		}
 	}
 	return false, nil
@@ -572,7 +699,11 @@ func (r *rows) Close() error {
 		return nil
 	}
 	r.closed = true
-	interrupted := r.ctx != nil && r.ctx.Err() != nil && !r.done
+	// The caller's context ended while the query ran: a scan that failed
+	// on it counts even if Close comes a moment before the context's own
+	// timer fires (the server may give up on a propagated deadline first).
+	interrupted := !r.done && (r.ctx != nil && r.ctx.Err() != nil ||
+		errors.Is(r.err, context.DeadlineExceeded) || errors.Is(r.err, context.Canceled))
 	switch {
 	case r.err != nil:
 		r.q.tel.finish(r.ctx, failedOutcome(r.ctx, r.err), r.err)

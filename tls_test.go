@@ -160,8 +160,6 @@ func checkTLSFailure(t *testing.T, srv *e6sim.Server, authsBefore int64, err err
 	}
 }
 
-func authCalls(srv *e6sim.Server) int64 { return srv.Stats().RPCs["QueryEngineService/authenticate"] }
-
 func TestTLSVerifiedWithCustomCA(t *testing.T) {
 	ca := newPKI(t, "e6data-test")
 	cert, key := ca.issue("server", leafOpts{dns: []string{"localhost"}, ips: loopbackIPs})

@@ -32,7 +32,13 @@
 //   - Sessions expire after [Config.SessionTTL] or on [Server.ExpireSessions]:
 //     INTERNAL "Access denied ...".
 //   - [FaultRule]s inject 456, 503, Access denied, UNAVAILABLE or latency
-//     per rpc, with a probability and/or a count.
+//     per rpc, with a probability and/or a count. Hostile kinds make the
+//     server misbehave instead: a batch column of the wrong vector type
+//     ([FaultWrongType]), shorter than the chunk ([FaultShortVector]) or
+//     without its nullSet ([FaultMissingNullSet]), an absurd Chunk.size
+//     ([FaultAbsurdRows]), a result that never ends ([FaultEndless]),
+//     resultMetaData with an impossible field count ([FaultBadMetadata]),
+//     and calls that never answer ([FaultStall]).
 //   - With [Config.ClusterName] set, a call naming another cluster in its
 //     `cluster-name` header gets NOT_FOUND.
 //

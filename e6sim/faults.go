@@ -29,7 +29,49 @@ const (
 	// FaultLatency delays the call by Latency (cut short by the request's
 	// context) and then serves it normally.
 	FaultLatency FaultKind = "latency"
+
+	// The hostile kinds below make the server misbehave instead of
+	// failing cleanly: they corrupt what it sends, or never answer. Each
+	// applies to one rpc (given in its comment; a rule's Method may be
+	// left empty or must name that rpc).
+
+	// FaultWrongType (getNextResultBatch) sends column Column as a vector
+	// of another type than the metadata declares: a STRING vector, or a
+	// LONG one when the column is a STRING.
+	FaultWrongType FaultKind = "wrong_type"
+	// FaultShortVector (getNextResultBatch) sends column Column with half
+	// the chunk's rows in Vector.size, nullSet and its value list.
+	FaultShortVector FaultKind = "short_vector"
+	// FaultMissingNullSet (getNextResultBatch) leaves the required nullSet
+	// out of column Column's vector.
+	FaultMissingNullSet FaultKind = "missing_nullset"
+	// FaultAbsurdRows (getNextResultBatch) declares Chunk.size 2147483647
+	// in front of the few rows the batch really holds.
+	FaultAbsurdRows FaultKind = "absurd_rows"
+	// FaultEndless (getNextResultBatch) never ends a result: where the
+	// engine sends the end marker, the query's last non-empty batch is
+	// sent again, for as long as the rule lasts.
+	FaultEndless FaultKind = "endless"
+	// FaultBadMetadata (getResultMetadata) declares 2147483647 fields in
+	// the resultMetaData, far more than its bytes can hold.
+	FaultBadMetadata FaultKind = "bad_metadata"
+	// FaultStall (any rpc) never answers: the call blocks until the
+	// client's context ends (or the server closes). Nothing is executed.
+	FaultStall FaultKind = "stall"
 )
+
+// hostileMethod is the one rpc each corrupting kind applies to.
+var hostileMethod = map[FaultKind]string{
+	FaultWrongType:      "getNextResultBatch",
+	FaultShortVector:    "getNextResultBatch",
+	FaultMissingNullSet: "getNextResultBatch",
+	FaultAbsurdRows:     "getNextResultBatch",
+	FaultEndless:        "getNextResultBatch",
+	FaultBadMetadata:    "getResultMetadata",
+}
+
+// columnKinds are the kinds that damage one column (FaultRule.Column).
+var columnKinds = map[FaultKind]bool{FaultWrongType: true, FaultShortVector: true, FaultMissingNullSet: true}
 
 // FaultRule injects a fault into QueryEngineService calls. Rules are
 // evaluated in order for every call: each matching rule that fires adds its
@@ -55,6 +97,9 @@ type FaultRule struct {
 	Count int `json:"count,omitempty"`
 	// Latency is the delay of a FaultLatency rule.
 	Latency time.Duration `json:"latency,omitempty"`
+	// Column is the 0-based column that wrong_type, short_vector and
+	// missing_nullset damage (the last column when the result has fewer).
+	Column int `json:"column,omitempty"`
 }
 
 type faultRuleJSON struct {
@@ -63,11 +108,12 @@ type faultRuleJSON struct {
 	Probability float64         `json:"probability,omitempty"`
 	Count       int             `json:"count,omitempty"`
 	Latency     json.RawMessage `json:"latency,omitempty"`
+	Column      int             `json:"column,omitempty"`
 }
 
 // MarshalJSON writes Latency as a duration string.
 func (r FaultRule) MarshalJSON() ([]byte, error) {
-	j := faultRuleJSON{Method: r.Method, Kind: r.Kind, Probability: r.Probability, Count: r.Count}
+	j := faultRuleJSON{Method: r.Method, Kind: r.Kind, Probability: r.Probability, Count: r.Count, Column: r.Column}
 	if r.Latency != 0 {
 		j.Latency, _ = json.Marshal(r.Latency.String())
 	}
@@ -81,7 +127,7 @@ func (r *FaultRule) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	*r = FaultRule{Method: j.Method, Kind: j.Kind, Probability: j.Probability, Count: j.Count}
+	*r = FaultRule{Method: j.Method, Kind: j.Kind, Probability: j.Probability, Count: j.Count, Column: j.Column}
 	if len(j.Latency) == 0 || string(j.Latency) == "null" {
 		return nil
 	}
@@ -105,7 +151,8 @@ func (r *FaultRule) UnmarshalJSON(b []byte) error {
 // Validate reports whether the rule is well formed.
 func (r FaultRule) Validate() error {
 	switch r.Kind {
-	case Fault456, Fault503, FaultAccessDenied, FaultUnavailable:
+	case Fault456, Fault503, FaultAccessDenied, FaultUnavailable, FaultStall,
+		FaultWrongType, FaultShortVector, FaultMissingNullSet, FaultAbsurdRows, FaultEndless, FaultBadMetadata:
 		if r.Latency != 0 {
 			return fmt.Errorf("e6sim: fault %q: latency is only for kind %q", r.Kind, FaultLatency)
 		}
@@ -114,7 +161,17 @@ func (r FaultRule) Validate() error {
 			return fmt.Errorf("e6sim: fault %q needs a positive latency", r.Kind)
 		}
 	default:
-		return fmt.Errorf("e6sim: unknown fault kind %q (want 456, 503, access_denied, unavailable or latency)", r.Kind)
+		return fmt.Errorf("e6sim: unknown fault kind %q (want 456, 503, access_denied, unavailable, latency, "+
+			"stall, wrong_type, short_vector, missing_nullset, absurd_rows, endless or bad_metadata)", r.Kind)
+	}
+	if m := hostileMethod[r.Kind]; m != "" && r.Method != "" && r.Method != m {
+		return fmt.Errorf("e6sim: fault %q applies only to %s, not %s", r.Kind, m, r.Method)
+	}
+	if r.Column < 0 {
+		return fmt.Errorf("e6sim: fault %q: negative column %d", r.Kind, r.Column)
+	}
+	if r.Column != 0 && !columnKinds[r.Kind] {
+		return fmt.Errorf("e6sim: fault %q: column is only for wrong_type, short_vector and missing_nullset", r.Kind)
 	}
 	if r.Method != "" && !slices.Contains(engineMethods, r.Method) {
 		return fmt.Errorf("e6sim: fault method %q is not a QueryEngineService rpc", r.Method)
@@ -134,6 +191,9 @@ type faultSet struct {
 	rules []FaultRule
 	fired []int // times each rule fired
 	total int64
+	// last holds each query's last non-empty batch while an endless rule
+	// repeats it; dropped when the query is cleared or the rules change.
+	last map[string][]byte
 }
 
 func (f *faultSet) set(rules []FaultRule) error {
@@ -146,6 +206,7 @@ func (f *faultSet) set(rules []FaultRule) error {
 	defer f.mu.Unlock()
 	f.rules = slices.Clone(rules)
 	f.fired = make([]int, len(rules))
+	f.last = nil
 	return nil
 }
 
@@ -166,12 +227,15 @@ func (f *faultSet) list() []FaultRule {
 }
 
 // pick evaluates the rules for one call of method. It returns the added
-// latency and the answering fault kind ("" = none).
-func (f *faultSet) pick(method string) (delay time.Duration, kind FaultKind) {
+// latency and the answering rule (Kind "" = none).
+func (f *faultSet) pick(method string) (delay time.Duration, rule FaultRule) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for i, r := range f.rules {
 		if r.Method != "" && r.Method != method {
+			continue
+		}
+		if m := hostileMethod[r.Kind]; m != "" && m != method {
 			continue
 		}
 		if r.Count > 0 && f.fired[i] >= r.Count {
@@ -186,9 +250,9 @@ func (f *faultSet) pick(method string) (delay time.Duration, kind FaultKind) {
 			delay += r.Latency
 			continue
 		}
-		return delay, r.Kind
+		return delay, r
 	}
-	return delay, ""
+	return delay, FaultRule{}
 }
 
 func (f *faultSet) firedTotal() int64 {

@@ -349,8 +349,9 @@ type verdict struct {
 	signal      int           // 456 or 503 to send instead of serving, else 0
 	reason      string        // why the signal is sent
 	delay       time.Duration // injected latency
-	fault       FaultKind     // FaultAccessDenied or FaultUnavailable
+	fault       FaultKind     // FaultAccessDenied, FaultUnavailable or FaultStall
 	faultSignal bool          // the signal comes from a fault rule
+	hostile     FaultRule     // a rule that corrupts the response (Kind "" = none)
 }
 
 type verdictKey struct{}
@@ -377,15 +378,18 @@ func (s *Server) admit(method, strategy, clusterName string) *verdict {
 		}
 		return v
 	}
-	delay, kind := s.faults.pick(method)
+	delay, rule := s.faults.pick(method)
 	v.delay = delay
-	switch kind {
+	switch kind := rule.Kind; kind {
 	case Fault456:
 		v.signal, v.reason, v.faultSignal = Status456, "injected fault", true
 	case Fault503:
 		v.signal, v.reason, v.faultSignal = http.StatusServiceUnavailable, "injected fault", true
-	case FaultAccessDenied, FaultUnavailable:
+	case FaultAccessDenied, FaultUnavailable, FaultStall:
 		v.fault = kind
+	case "":
+	default:
+		v.hostile = rule
 	}
 	return v
 }
@@ -478,6 +482,8 @@ func (s *Server) wrap(method string, h grpc.MethodHandler) grpc.MethodHandler {
 			return nil, status.Error(codes.Internal, "Access denied: session rejected (injected fault)")
 		case FaultUnavailable:
 			return nil, status.Error(codes.Unavailable, "injected fault: engine unavailable")
+		case FaultStall:
+			return nil, s.stall(ctx)
 		}
 		// Route again: the stack may have been torn down since the HTTP
 		// handler looked. Too late for an HTTP status; send the gRPC form.
@@ -494,7 +500,9 @@ func (s *Server) wrap(method string, h grpc.MethodHandler) grpc.MethodHandler {
 			s.inflight.Add(-1)
 		}()
 		suspends, torn := s.suspends.Load(), st.torn.Load()
-		resp, err := h(st.eng, ctx, dec, interceptor)
+		var req any
+		keep := func(m any) error { req = m; return dec(m) }
+		resp, err := h(st.eng, ctx, keep, interceptor)
 		rs = s.route.Load()
 		if err != nil {
 			if s.suspends.Load() != suspends {
@@ -515,6 +523,7 @@ func (s *Server) wrap(method string, h grpc.MethodHandler) grpc.MethodHandler {
 		if method == "cancelQuery" {
 			s.cancelCalls.Add(1)
 		}
+		s.hostileResponse(method, v.hostile, req, resp)
 		if ns := rs.newStrategyFor(st); ns != "" {
 			setNewStrategy(resp, ns)
 		}

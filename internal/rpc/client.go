@@ -221,7 +221,14 @@ func wrap(ctx context.Context, call Call, err error) *Error {
 	}
 	// A call that failed because the caller's context ended is about the
 	// context, whatever the transport made of it.
-	if cerr := ctx.Err(); cerr != nil && (e.Kind == KindCanceled || e.Kind == KindDeadline || e.Kind == KindTransient || e.Kind == KindOther) {
+	cerr := ctx.Err()
+	if dl, ok := ctx.Deadline(); ok && cerr == nil && e.Kind == KindDeadline && !time.Now().Before(dl) {
+		// The server (which got the deadline in grpc-timeout) gave up a
+		// moment before the caller's own timer fired: it is still the
+		// caller's deadline.
+		cerr = context.DeadlineExceeded
+	}
+	if cerr != nil && (e.Kind == KindCanceled || e.Kind == KindDeadline || e.Kind == KindTransient || e.Kind == KindOther) {
 		if errors.Is(cerr, context.DeadlineExceeded) {
 			e.Kind = KindDeadline
 		} else {

@@ -239,3 +239,29 @@ func TestInvokeHeadersCachedAndAppended(t *testing.T) {
 		t.Fatalf("err = %v (%v), want canceled", err, Classify(err))
 	}
 }
+
+// A DEADLINE_EXCEEDED that arrives once the caller's deadline has passed is
+// the caller's deadline even when the caller's own timer has not fired yet
+// (the server, which got the deadline in grpc-timeout, gave up first).
+func TestWrapServerDeadlineIsCallersDeadline(t *testing.T) {
+	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Millisecond))
+	defer cancel()
+	// Stand in for "the timer has not fired yet": a context whose Err is
+	// nil but whose deadline has passed.
+	e := wrap(pendingDeadline{ctx}, Call{Method: "/QueryEngineService/getResultMetadata"}, status.Error(codes.DeadlineExceeded, "context deadline exceeded"))
+	if e.Kind != KindDeadline || !errors.Is(e, context.DeadlineExceeded) {
+		t.Fatalf("kind %v, is deadline %v", e.Kind, errors.Is(e, context.DeadlineExceeded))
+	}
+	// A server's own DEADLINE_EXCEEDED with the caller's deadline still
+	// ahead is not the caller's.
+	later, cancel2 := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel2()
+	e = wrap(later, Call{Method: "/QueryEngineService/getResultMetadata"}, status.Error(codes.DeadlineExceeded, "engine timeout"))
+	if errors.Is(e, context.DeadlineExceeded) {
+		t.Fatalf("server timeout taken for the caller's deadline: %v", e)
+	}
+}
+
+type pendingDeadline struct{ context.Context }
+
+func (pendingDeadline) Err() error { return nil }
