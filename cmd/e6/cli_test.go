@@ -209,6 +209,7 @@ func TestShellPiped(t *testing.T) {
 // `e6 sim` runs the simulator in-process and tells how to connect; the
 // client works with what it prints; SIGINT stops it with exit 0.
 func TestSimCommand(t *testing.T) {
+	setup(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, e6bin, "sim", "-addr", "127.0.0.1:0", "-admin", "127.0.0.1:0", "-log-level", "warn")

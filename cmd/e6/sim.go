@@ -57,5 +57,5 @@ func simBanner(w io.Writer, sim *e6sim.Server, cfg e6sim.Config) {
 	c := e6data.DefaultConfig()
 	c.Host, c.User, c.Token, c.Catalog, c.Database, c.Secure = host, user, token, "sample", "main", secure
 	fmt.Sscan(port, &c.Port)
-	fmt.Fprintf(w, "  e6 -dsn '%s' query 'SELECT * FROM sample.main.customers'\n\n", c.FormatDSN())
+	fmt.Fprintf(w, "  e6 -dsn '%s' query 'SELECT * FROM sample.main.customers'\n\n", c.FormatDSNWithSecrets()) // a placeholder or the demo token, not a secret
 }
