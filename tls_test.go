@@ -230,25 +230,57 @@ func TestTLSMutual(t *testing.T) {
 	if err := tlsQuery(t, srv, WithCAFile(ca.caFile), WithClientCert(ccert, ckey)); err != nil {
 		t.Fatalf("mutual TLS with a client certificate: %v", err)
 	}
+	// Without a client certificate, or with one the server's client CA did
+	// not sign. Under TLS 1.3 the server checks it after the client's
+	// handshake is over, and its alert may lose the race with the client's
+	// first write ("broken pipe"), so only the refusal, the bound on
+	// attempts and, when the alert arrived, ErrTLS are certain here.
 	before := authCalls(srv)
-	err := tlsQuery(t, srv, WithCAFile(ca.caFile))
-	checkTLSFailure(t, srv, before, err, "certificate required")
-	// A certificate the server's client CA did not sign. Under TLS 1.3 the
-	// server checks it after the client's handshake is over, and its alert
-	// may lose the race with the client's first write ("broken pipe"), so
-	// only the refusal and the bound on attempts are certain here.
 	stranger, skey := ca.issue("stranger", leafOpts{client: true})
-	err = tlsQuery(t, srv, WithCAFile(ca.caFile), WithClientCert(stranger, skey))
-	var e *Error
-	if err == nil || !errors.As(err, &e) || e.Attempts > 3 {
-		t.Fatalf("a client certificate of another CA: %v", err)
-	}
-	if strings.Contains(err.Error(), "remote error: tls:") && !errors.Is(err, ErrTLS) {
-		t.Errorf("a certificate alert is not ErrTLS: %v", err)
+	for name, opts := range map[string][]Option{
+		"no client certificate":          {WithCAFile(ca.caFile)},
+		"a certificate of another CA":    {WithCAFile(ca.caFile), WithClientCert(stranger, skey)},
+		"no client certificate, TLS 1.2": {WithTLSConfig(tls12(t, ca.caFile, "", ""))},
+		"another CA's certificate, 1.2":  {WithTLSConfig(tls12(t, ca.caFile, stranger, skey))},
+	} {
+		err := tlsQuery(t, srv, opts...)
+		var e *Error
+		if err == nil || !errors.As(err, &e) || e.Attempts > 3 {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if strings.Contains(err.Error(), "remote error: tls:") && !errors.Is(err, ErrTLS) {
+			t.Errorf("%s: a certificate alert is not ErrTLS: %v", name, err)
+		}
+		if strings.HasSuffix(name, "1.2") && !errors.Is(err, ErrTLS) {
+			t.Errorf("%s: under TLS 1.2 the refusal is part of the handshake, want ErrTLS: %v", name, err)
+		}
 	}
 	if n := authCalls(srv) - before; n != 0 {
 		t.Errorf("%d authentications got through without a trusted client certificate", n)
 	}
+}
+
+// tls12 is a client TLS configuration capped at TLS 1.2 trusting caFile,
+// with a client certificate when certFile is set.
+func tls12(t *testing.T, caFile, certFile, keyFile string) *tls.Config {
+	t.Helper()
+	caPEM, err := os.ReadFile(caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(caPEM) {
+		t.Fatal("no CA certificate in " + caFile)
+	}
+	cfg := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS12}
+	if certFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return cfg
 }
 
 // TestTLSMinimumVersion: a server that offers nothing above TLS 1.1 is

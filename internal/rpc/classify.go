@@ -166,7 +166,8 @@ func isDigit(b byte) bool { return b >= '0' && b <= '9' }
 // certificate (grpc-go reports "authentication handshake failed: tls:
 // failed to verify certificate: x509: ..."), the server refused ours (an
 // alert: "remote error: tls: bad certificate", "certificate required",
-// "unknown certificate authority", ...), the two sides share no protocol
+// "unknown certificate authority", ..., or any alert ending grpc-go's
+// "authentication handshake failed"), the two sides share no protocol
 // version, or the server does not speak TLS at all.
 func isTLSFailure(msg string) bool {
 	switch {
@@ -176,7 +177,11 @@ func isTLSFailure(msg string) bool {
 		strings.Contains(msg, "remote error: tls: protocol version not supported"):
 		return true
 	case strings.Contains(msg, "remote error: tls: "):
-		return strings.Contains(msg, "certificate")
+		// Any alert that ends the handshake (under TLS 1.2 a refused client
+		// certificate is "handshake failure"); after it, only certificate
+		// alerts are final.
+		return strings.Contains(msg, "certificate") || strings.Contains(msg, "authentication handshake failed") ||
+			strings.Contains(msg, "remote error: tls: handshake failure")
 	}
 	return false
 }

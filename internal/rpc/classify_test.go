@@ -36,6 +36,7 @@ func TestClassify(t *testing.T) {
 		{"tls access denied alert is not a session", status.Error(codes.Unavailable, "remote error: tls: bad certificate; access denied"), KindTLS},
 		{"tls version", status.Error(codes.Unavailable, "authentication handshake failed: tls: server selected unsupported protocol version 302"), KindTLS},
 		{"tls plaintext server", status.Error(codes.Unavailable, "tls: first record does not look like a TLS handshake"), KindTLS},
+		{"tls handshake failure alert (TLS 1.2 client certificate refused)", status.Error(codes.Unavailable, `connection error: desc = "transport: authentication handshake failed: remote error: tls: handshake failure"`), KindTLS},
 		{"tls other alert is transient", status.Error(codes.Unavailable, "remote error: tls: internal error"), KindTransient},
 		{"handshake EOF is transient", status.Error(codes.Unavailable, "transport: authentication handshake failed: EOF"), KindTransient},
 		{"x509 on another code is not a connection failure", status.Error(codes.Internal, "x509: in a query message"), KindOther},
