@@ -90,6 +90,7 @@ type Connector struct {
 	endLife   context.CancelFunc
 	closeOnce sync.Once
 	closed    atomic.Bool
+	bgMu      sync.Mutex // orders spawn's Add before Close's Wait
 	bg        sync.WaitGroup
 }
 
@@ -203,7 +204,9 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 func (c *Connector) Close() error {
 	var err error
 	c.closeOnce.Do(func() {
+		c.bgMu.Lock() // no spawn after this point: the Wait below sees every Add
 		c.closed.Store(true)
+		c.bgMu.Unlock()
 		close(c.stop)
 		c.endLife()
 		c.bg.Wait()
@@ -238,15 +241,13 @@ func (c *Connector) ConfigurePool(db *sql.DB) {
 	db.SetConnMaxIdleTime(cfg.IdleTimeout)
 	db.SetConnMaxLifetime(cfg.MaxLifetime)
 	if cfg.MinConnections > 0 {
-		c.bg.Add(1)
-		go c.keepWarm(db, cfg.MinConnections)
+		c.spawn(func() { c.keepWarm(db, cfg.MinConnections) })
 	}
 }
 
 // keepWarm makes sure at least n sessions exist in db's pool, now and again
 // each time half the idle timeout has passed.
 func (c *Connector) keepWarm(db *sql.DB, n int) {
-	defer c.bg.Done()
 	every := c.cfg.IdleTimeout / 2
 	if every <= 0 {
 		every = time.Minute
@@ -308,16 +309,29 @@ func (c *Connector) sweepLoop() {
 // background runs f on a goroutine that Close waits for, with a context
 // detached from the caller's and bounded by timeout.
 func (c *Connector) background(timeout time.Duration, f func(ctx context.Context)) {
+	c.spawn(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		f(ctx)
+	})
+}
+
+// spawn runs f in a goroutine that Close waits for, unless the connector
+// is closed (then it reports false and f does not run). The check and the
+// WaitGroup's Add happen under bgMu, which Close takes to mark the
+// connector closed, so no Add can race with Close's Wait.
+func (c *Connector) spawn(f func()) bool {
+	c.bgMu.Lock()
+	defer c.bgMu.Unlock()
 	if c.closed.Load() {
-		return
+		return false
 	}
 	c.bg.Add(1)
 	go func() {
 		defer c.bg.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		defer cancel()
-		f(ctx)
+		f()
 	}()
+	return true
 }
 
 func (c *Connector) token(ctx context.Context) (string, error) {

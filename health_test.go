@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -132,4 +133,48 @@ func openPooled(t *testing.T, srv *e6sim.Server) (*sql.DB, *Connector) {
 	c.ConfigurePool(db)
 	t.Cleanup(func() { db.Close() })
 	return db, c
+}
+
+// Queries racing with Close never panic (no background work starts after
+// Close began waiting for it) and end with a result or a typed error.
+func TestCloseRacesWithQueries(t *testing.T) {
+	srv := startSim(t, e6sim.Config{})
+	for round := 0; round < 5; round++ {
+		c, err := NewConnector(testConfig(t, srv))
+		if err != nil {
+			t.Fatal(err)
+		}
+		db := sql.OpenDB(c)
+		var wg sync.WaitGroup
+		errs := make(chan error, 64)
+		started := make(chan struct{}, 16)
+		for i := 0; i < 16; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := 0; j < 20; j++ {
+					var n int64
+					err := db.QueryRow("SELECT count(*) FROM customers").Scan(&n)
+					if j == 0 {
+						started <- struct{}{}
+					}
+					if err != nil {
+						var e *Error
+						if !errors.As(err, &e) && !errors.Is(err, sql.ErrConnDone) && err.Error() != "sql: database is closed" {
+							errs <- err
+						}
+						return
+					}
+				}
+			}()
+		}
+		<-started
+		c.Close()
+		wg.Wait()
+		db.Close()
+		close(errs)
+		for err := range errs {
+			t.Errorf("round %d: untyped error racing with Close: %T %v", round, err, err)
+		}
+	}
 }

@@ -211,22 +211,20 @@ func (cn *conn) prepareCall(ctx context.Context, q *query, method string, req an
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if ctr.closed.Load() {
-		return nil, permanent{&Error{Op: "prepare", sentinel: ErrConnClosed, Message: "connector closed"}}
-	}
 	// The caller's deadline is not sent to the server (it would cut the
 	// prepare at the moment the caller gives up); the prepare timeout is.
 	// ctx's values are kept.
-	pctx, pcancel := context.WithCancel(context.WithoutCancel(ctx))
+	var pctx context.Context
+	var pcancel context.CancelFunc
 	if t := ctr.cfg.PrepareTimeout; t > 0 {
 		pctx, pcancel = context.WithTimeout(context.WithoutCancel(ctx), t)
+	} else {
+		pctx, pcancel = context.WithCancel(context.WithoutCancel(ctx))
 	}
 	endWithConnector := context.AfterFunc(ctr.life, pcancel)
 	results := make(chan prepareResult)
 	abandon := make(chan struct{})
-	ctr.bg.Add(1)
-	go func() {
-		defer ctr.bg.Done()
+	spawned := ctr.spawn(func() {
 		defer pcancel()
 		defer endWithConnector()
 		var resp enginepb.PrepareStatementResponse
@@ -238,7 +236,12 @@ func (cn *conn) prepareCall(ctx context.Context, q *query, method string, req an
 				ctr.forget(&query{id: resp.GetQueryId(), engineIP: resp.GetEngineIP(), strategy: q.strategy, sid: q.sid}, q.sid, false)
 			}
 		}
-	}()
+	})
+	if !spawned {
+		pcancel()
+		endWithConnector()
+		return nil, permanent{&Error{Op: "prepare", sentinel: ErrConnClosed, Message: "connector closed"}}
+	}
 	select {
 	case r := <-results:
 		return r.resp, r.err
