@@ -72,6 +72,7 @@ type leafOpts struct {
 	ips      []net.IP
 	notAfter time.Time // zero: a day from now
 	client   bool      // client authentication instead of server
+	both     bool      // server and client authentication
 }
 
 // issue signs a certificate and returns its certificate and key files.
@@ -86,9 +87,12 @@ func (p *pki) issue(name string, o leafOpts) (certFile, keyFile string) {
 	if notAfter.IsZero() {
 		notAfter = time.Now().Add(24 * time.Hour)
 	}
-	usage := x509.ExtKeyUsageServerAuth
-	if o.client {
-		usage = x509.ExtKeyUsageClientAuth
+	usage := []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+	switch {
+	case o.both:
+		usage = append(usage, x509.ExtKeyUsageClientAuth)
+	case o.client:
+		usage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(p.serial),
@@ -98,7 +102,7 @@ func (p *pki) issue(name string, o leafOpts) (certFile, keyFile string) {
 		NotBefore:    notAfter.Add(-48 * time.Hour),
 		NotAfter:     notAfter,
 		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{usage},
+		ExtKeyUsage:  usage,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.cert, &key.PublicKey, p.key)
 	if err != nil {
