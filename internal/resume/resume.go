@@ -40,35 +40,57 @@ type Resumer struct {
 }
 
 type flight struct {
-	done chan struct{}
-	err  error
+	done    chan struct{}
+	err     error
+	waiters int                // callers waiting for this run
+	cancel  context.CancelFunc // ends the run when its last waiter gives up
 }
 
 // Resume makes sure the cluster is active: status -> resume if suspended ->
 // poll status until active, failed, the timeout or ctx. A status call that
-// fails counts as "not yet". Concurrent callers share one run.
+// fails counts as "not yet". Concurrent callers share one run, which does
+// not depend on any one caller's context: a caller whose ctx ends stops
+// waiting (and gets ctx's error) while the others go on waiting; the run
+// itself stops when its last waiter has given up, or at the timeout.
 func (r *Resumer) Resume(ctx context.Context) error {
-	r.mu.Lock()
-	if f := r.flight; f != nil {
-		r.mu.Unlock()
-		select {
-		case <-f.done:
-			return f.err
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	f := &flight{done: make(chan struct{})}
-	r.flight = f
+	r.mu.Lock()
+	f := r.flight
+	if f == nil {
+		fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		f = &flight{done: make(chan struct{}), cancel: cancel}
+		r.flight = f
+		go func() {
+			err := r.run(fctx)
+			cancel()
+			r.mu.Lock()
+			if r.flight == f {
+				r.flight = nil
+			}
+			f.err = err
+			r.mu.Unlock()
+			close(f.done)
+		}()
+	}
+	f.waiters++
 	r.mu.Unlock()
-	defer func() {
+	select {
+	case <-f.done:
+		return f.err
+	case <-ctx.Done():
 		r.mu.Lock()
-		r.flight = nil
+		f.waiters--
+		if f.waiters == 0 { // nobody wants this run any more
+			f.cancel()
+			if r.flight == f {
+				r.flight = nil
+			}
+		}
 		r.mu.Unlock()
-		close(f.done)
-	}()
-	f.err = r.run(ctx)
-	return f.err
+		return ctx.Err()
+	}
 }
 
 func (r *Resumer) run(ctx context.Context) error {

@@ -111,3 +111,69 @@ func TestResumeTimeoutAndContext(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// The caller that started a resume gives up; the callers still waiting get
+// the cluster resumed by that same run (one resume call), not the first
+// caller's cancellation.
+func TestResumeOutlivesTheCallerThatStartedIt(t *testing.T) {
+	fc := &fakeCluster{status: Suspended, resumingPolls: 1 << 30, final: Active}
+	r := &Resumer{API: fc, PollInterval: time.Millisecond, Timeout: 10 * time.Second}
+	first, cancelFirst := context.WithCancel(context.Background())
+	firstErr := make(chan error, 1)
+	go func() { firstErr <- r.Resume(first) }()
+	waitUntil(t, func() bool { return fc.resumes.Load() == 1 })
+	second := make(chan error, 1)
+	go func() { second <- r.Resume(context.Background()) }()
+	waitUntil(t, func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.flight != nil && r.flight.waiters == 2
+	})
+	cancelFirst()
+	if err := <-firstErr; !errors.Is(err, context.Canceled) {
+		t.Fatalf("first caller: %v, want its own cancellation", err)
+	}
+	fc.mu.Lock()
+	fc.resumingPolls = 0 // the cluster comes up now
+	fc.mu.Unlock()
+	if err := <-second; err != nil {
+		t.Fatalf("second caller: %v, want the cluster resumed", err)
+	}
+	if n := fc.resumes.Load(); n != 1 {
+		t.Fatalf("%d resume calls, want 1", n)
+	}
+}
+
+// When every caller has given up, the run stops (no goroutine polls on
+// for the whole timeout) and the next caller starts a new one.
+func TestResumeStopsWhenNobodyWaits(t *testing.T) {
+	fc := &fakeCluster{status: Suspended, resumingPolls: 1 << 30, final: Active}
+	r := &Resumer{API: fc, PollInterval: time.Millisecond, Timeout: time.Hour}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Resume(ctx) }()
+	waitUntil(t, func() bool { return fc.resumes.Load() == 1 })
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v", err)
+	}
+	// The run's goroutine ends too: goleak (TestMain) fails the package if
+	// it were still polling, with an hour of timeout left.
+	r.mu.Lock()
+	f := r.flight
+	r.mu.Unlock()
+	if f != nil {
+		t.Fatal("a run is still registered after its last waiter left")
+	}
+}
+
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached within 10s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
