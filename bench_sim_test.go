@@ -356,14 +356,16 @@ func work(x uint64, s string) uint64 {
 
 // BenchmarkConcurrency runs small queries from 1, 10, 100 and 1000
 // goroutines through one Connector (one sql.DB with as many connections)
-// over 1, 2 and 4 gRPC connections (GRPCConnections) and reports
-// queries/s and the simulator's CPU use. At 1000 goroutines it records
-// mutex and block profiles (see -e6bench.profiles), one pair per number of
-// gRPC connections (mutex-grpcN.pprof, block-grpcN.pprof).
+// over 1 and 4 gRPC connections (GRPCConnections) and reports queries/s
+// and the simulator's CPU use. At 1000 goroutines it records mutex and
+// block profiles (see -e6bench.profiles) for each number N of gRPC
+// connections: mutex-grpcN.pprof and block-grpcN.pprof, cumulative for the
+// process, and the same with -start written before the run; the run alone
+// is go tool pprof -diff_base DIR/mutex-grpcN-start.pprof DIR/mutex-grpcN.pprof.
 func BenchmarkConcurrency(b *testing.B) {
 	p := startSimProc(b)
 	for _, g := range []int{1, 10, 100, 1000} {
-		for _, nc := range []int{1, 2, 4} {
+		for _, nc := range []int{1, 4} {
 			b.Run(fmt.Sprintf("goroutines=%d/grpc-conns=%d", g, nc), func(b *testing.B) {
 				concurrency(b, p, g, nc)
 			})
@@ -402,11 +404,29 @@ func concurrency(b *testing.B, p *simProc, g, nc int) {
 		return
 	}
 	profile := g == 1000
+	dir := *benchProfiles
+	if profile && dir == "" {
+		dir = b.TempDir()
+	}
+	// The profiles are the process's since profiling began: the -start
+	// ones, written before this run, are the base to subtract
+	// (go tool pprof -diff_base).
+	writeProfiles := func(suffix string) {
+		for _, name := range []string{"mutex", "block"} {
+			f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%s-grpc%d%s.pprof", name, nc, suffix)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			pprof.Lookup(name).WriteTo(f, 0)
+			f.Close()
+		}
+	}
 	if profile {
 		runtime.SetMutexProfileFraction(1)
 		runtime.SetBlockProfileRate(int(10 * time.Microsecond))
 		defer runtime.SetMutexProfileFraction(0)
 		defer runtime.SetBlockProfileRate(0)
+		writeProfiles("-start")
 	}
 	b.ReportAllocs()
 	s0, c0 := p.cpu(b), selfCPU()
@@ -436,17 +456,6 @@ func concurrency(b *testing.B, p *simProc, g, nc int) {
 	b.ReportMetric(client.Seconds()/b.Elapsed().Seconds(), "client_cores")
 	b.ReportMetric(float64(client.Microseconds())/float64(b.N), "client_cpu_µs/query")
 	if profile {
-		dir := *benchProfiles
-		if dir == "" {
-			dir = b.TempDir()
-		}
-		for _, name := range []string{"mutex", "block"} {
-			f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%s-grpc%d.pprof", name, nc)))
-			if err != nil {
-				b.Fatal(err)
-			}
-			pprof.Lookup(name).WriteTo(f, 0)
-			f.Close()
-		}
+		writeProfiles("")
 	}
 }
