@@ -440,45 +440,58 @@ func TestOpenDBAppliesPoolSettings(t *testing.T) {
 	}
 }
 
-// Every connection of a Connector rides on one gRPC connection (HTTP/2
-// multiplexes the sessions).
-func TestConnectionsShareOneGRPCConnection(t *testing.T) {
-	srv := startSim(t, e6sim.Config{})
-	var dials atomic.Int64
-	dialer := grpc.WithContextDialer(func(ctx context.Context, addr string) (net.Conn, error) {
-		dials.Add(1)
-		return (&net.Dialer{}).DialContext(ctx, "tcp", addr)
-	})
-	db, _ := openDB(t, srv, WithDialOptions(dialer))
-	db.SetMaxIdleConns(8)
-	var wg sync.WaitGroup
-	conns := make([]*sql.Conn, 8)
-	for i := range conns {
-		c, err := db.Conn(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		conns[i] = c
-	}
-	for _, c := range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var n int64
-			if err := c.QueryRowContext(context.Background(), "SELECT count(*) FROM orders").Scan(&n); err != nil {
-				t.Error(err)
+// The sessions of a Connector share its gRPC connections: as many TCP
+// connections as GRPCConnections (or its automatic choice), not one per
+// session, and calls are spread over all of them.
+func TestConnectionsShareTheGRPCConnections(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts []Option
+		want int64
+	}{
+		{"default", nil, 1},
+		{"three", []Option{WithGRPCConnections(3)}, 3},
+		{"automatic for a large pool", []Option{WithPool(200, 0, 0, 0)}, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := startSim(t, e6sim.Config{})
+			var dials atomic.Int64
+			dialer := grpc.WithContextDialer(func(ctx context.Context, addr string) (net.Conn, error) {
+				dials.Add(1)
+				return (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+			})
+			db, _ := openDB(t, srv, append(tc.opts, WithDialOptions(dialer))...)
+			db.SetMaxIdleConns(8)
+			var wg sync.WaitGroup
+			conns := make([]*sql.Conn, 8)
+			for i := range conns {
+				c, err := db.Conn(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				conns[i] = c
 			}
-		}()
-	}
-	wg.Wait()
-	for _, c := range conns {
-		c.Close()
-	}
-	if st := srv.Stats().Stacks["blue"]; st.Sessions < 8 {
-		t.Fatalf("%d sessions, want 8", st.Sessions)
-	}
-	if d := dials.Load(); d != 1 {
-		t.Fatalf("%d TCP dials for 8 connections, want 1", d)
+			for _, c := range conns {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					var n int64
+					if err := c.QueryRowContext(context.Background(), "SELECT count(*) FROM orders").Scan(&n); err != nil {
+						t.Error(err)
+					}
+				}()
+			}
+			wg.Wait()
+			for _, c := range conns {
+				c.Close()
+			}
+			if st := srv.Stats().Stacks["blue"]; st.Sessions < 8 {
+				t.Fatalf("%d sessions, want 8", st.Sessions)
+			}
+			if d := dials.Load(); d != tc.want {
+				t.Fatalf("%d TCP dials for 8 connections, want %d", d, tc.want)
+			}
+		})
 	}
 }
 

@@ -356,88 +356,106 @@ func work(x uint64, s string) uint64 {
 
 // BenchmarkConcurrency runs small queries from 1, 10, 100 and 1000
 // goroutines through one Connector (one sql.DB with as many connections)
-// and reports queries/s and the simulator's CPU use. At 1000 it records
-// mutex and block profiles (see -e6bench.profiles).
+// over 1 and 4 gRPC connections (GRPCConnections) and reports queries/s
+// and the simulator's CPU use. At 1000 goroutines it records mutex and
+// block profiles (see -e6bench.profiles) for each number N of gRPC
+// connections: mutex-grpcN.pprof and block-grpcN.pprof, cumulative for the
+// process, and the same with -start written before the run; the run alone
+// is go tool pprof -diff_base DIR/mutex-grpcN-start.pprof DIR/mutex-grpcN.pprof.
 func BenchmarkConcurrency(b *testing.B) {
 	p := startSimProc(b)
-	ctx := context.Background()
 	for _, g := range []int{1, 10, 100, 1000} {
-		b.Run(fmt.Sprintf("goroutines=%d", g), func(b *testing.B) {
-			db := p.db(b)
-			db.SetMaxOpenConns(g)
-			db.SetMaxIdleConns(g)
-			// Every goroutine's connection and session first.
-			var warm sync.WaitGroup
-			conns := make([]*sql.Conn, g)
-			for i := range g {
-				warm.Go(func() {
-					c, err := db.Conn(ctx)
-					if err == nil {
-						err = c.PingContext(ctx)
-					}
-					if err != nil {
-						b.Error(err)
-					}
-					conns[i] = c
-				})
+		for _, nc := range []int{1, 4} {
+			b.Run(fmt.Sprintf("goroutines=%d/grpc-conns=%d", g, nc), func(b *testing.B) {
+				concurrency(b, p, g, nc)
+			})
+		}
+	}
+}
+
+// concurrency is one BenchmarkConcurrency run: g goroutines, nc gRPC connections.
+func concurrency(b *testing.B, p *simProc, g, nc int) {
+	ctx := context.Background()
+	db := p.db(b, WithGRPCConnections(nc))
+	db.SetMaxOpenConns(g)
+	db.SetMaxIdleConns(g)
+	// Every goroutine's connection and session first.
+	var warm sync.WaitGroup
+	conns := make([]*sql.Conn, g)
+	for i := range g {
+		warm.Go(func() {
+			c, err := db.Conn(ctx)
+			if err == nil {
+				err = c.PingContext(ctx)
 			}
-			warm.Wait()
-			for _, c := range conns {
-				if c != nil {
-					c.Close()
-				}
+			if err != nil {
+				b.Error(err)
 			}
-			if b.Failed() {
-				return
-			}
-			profile := g == 1000
-			if profile {
-				runtime.SetMutexProfileFraction(1)
-				runtime.SetBlockProfileRate(int(10 * time.Microsecond))
-				defer runtime.SetMutexProfileFraction(0)
-				defer runtime.SetBlockProfileRate(0)
-			}
-			b.ReportAllocs()
-			s0, c0 := p.cpu(b), selfCPU()
-			b.ResetTimer()
-			var next atomic.Int64
-			var failed atomic.Value
-			var wg sync.WaitGroup
-			for range g {
-				wg.Go(func() {
-					for next.Add(1) <= int64(b.N) {
-						var v int64
-						if err := db.QueryRowContext(ctx, "SELECT 42 AS v").Scan(&v); err != nil || v != 42 {
-							failed.Store(fmt.Errorf("got %d, %v", v, err))
-							return
-						}
-					}
-				})
-			}
-			wg.Wait()
-			b.StopTimer()
-			if err := failed.Load(); err != nil {
+			conns[i] = c
+		})
+	}
+	warm.Wait()
+	for _, c := range conns {
+		if c != nil {
+			c.Close()
+		}
+	}
+	if b.Failed() {
+		return
+	}
+	profile := g == 1000
+	dir := *benchProfiles
+	if profile && dir == "" {
+		dir = b.TempDir()
+	}
+	// The profiles are the process's since profiling began: the -start
+	// ones, written before this run, are the base to subtract
+	// (go tool pprof -diff_base).
+	writeProfiles := func(suffix string) {
+		for _, name := range []string{"mutex", "block"} {
+			f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%s-grpc%d%s.pprof", name, nc, suffix)))
+			if err != nil {
 				b.Fatal(err)
 			}
-			server, client := p.cpu(b)-s0, selfCPU()-c0
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "queries/s")
-			b.ReportMetric(server.Seconds()/b.Elapsed().Seconds(), "server_cores")
-			b.ReportMetric(client.Seconds()/b.Elapsed().Seconds(), "client_cores")
-			b.ReportMetric(float64(client.Microseconds())/float64(b.N), "client_cpu_µs/query")
-			if profile {
-				dir := *benchProfiles
-				if dir == "" {
-					dir = b.TempDir()
-				}
-				for _, name := range []string{"mutex", "block"} {
-					f, err := os.Create(filepath.Join(dir, name+".pprof"))
-					if err != nil {
-						b.Fatal(err)
-					}
-					pprof.Lookup(name).WriteTo(f, 0)
-					f.Close()
+			pprof.Lookup(name).WriteTo(f, 0)
+			f.Close()
+		}
+	}
+	if profile {
+		runtime.SetMutexProfileFraction(1)
+		runtime.SetBlockProfileRate(int(10 * time.Microsecond))
+		defer runtime.SetMutexProfileFraction(0)
+		defer runtime.SetBlockProfileRate(0)
+		writeProfiles("-start")
+	}
+	b.ReportAllocs()
+	s0, c0 := p.cpu(b), selfCPU()
+	b.ResetTimer()
+	var next atomic.Int64
+	var failed atomic.Value
+	var wg sync.WaitGroup
+	for range g {
+		wg.Go(func() {
+			for next.Add(1) <= int64(b.N) {
+				var v int64
+				if err := db.QueryRowContext(ctx, "SELECT 42 AS v").Scan(&v); err != nil || v != 42 {
+					failed.Store(fmt.Errorf("got %d, %v", v, err))
+					return
 				}
 			}
 		})
+	}
+	wg.Wait()
+	b.StopTimer()
+	if err := failed.Load(); err != nil {
+		b.Fatal(err)
+	}
+	server, client := p.cpu(b)-s0, selfCPU()-c0
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "queries/s")
+	b.ReportMetric(server.Seconds()/b.Elapsed().Seconds(), "server_cores")
+	b.ReportMetric(client.Seconds()/b.Elapsed().Seconds(), "client_cores")
+	b.ReportMetric(float64(client.Microseconds())/float64(b.N), "client_cpu_µs/query")
+	if profile {
+		writeProfiles("")
 	}
 }

@@ -137,6 +137,10 @@ type Config struct {
 	IdleTimeout time.Duration
 	// MaxLifetime is how long any connection lives.
 	MaxLifetime time.Duration
+	// GRPCConnections is the number of gRPC (HTTP/2) connections the
+	// connector keeps to the cluster; calls are spread over them
+	// round-robin. 0 chooses by MaxConnections (see grpcConnections).
+	GRPCConnections int
 
 	// Profile is the named profile whose values replaced the defaults
 	// ("" for none): development, production or high-performance. It takes

@@ -144,6 +144,8 @@ var envCases = []envCase{
 	{env: "E6DATA_RESUME_POLL_INTERVAL", field: "ResumePollInterval", dsn: "resume-poll-interval", def: 5 * time.Second,
 		valid: "2", want: 2 * time.Second, bad: "x", noDiags: true,
 		clamps: []clampCase{{"0", 100 * time.Millisecond, "minimum 0.1 s"}, {"1000", 300 * time.Second, "maximum 300 s"}}},
+	{env: "E6DATA_GRPC_CONNECTIONS", field: "GRPCConnections", dsn: "grpc-connections", def: 0, valid: "3", want: 3, bad: "many", noDiags: true,
+		clamps: []clampCase{{"-1", 0, "minimum 0"}, {"65", 64, "maximum 64"}}},
 	{env: "E6DATA_SERVER_SIDE_PARAMS", field: "ServerSideParams", dsn: "server-side-params", def: false, valid: "ON", want: true, bad: "y", noDiags: true},
 	{env: "E6DATA_PREFETCH", field: "PrefetchDepth", dsn: "prefetch", def: 1, valid: "4", want: 4, bad: "deep", noDiags: true,
 		clamps: []clampCase{{"-1", 0, "minimum 0"}, {"100", 64, "maximum 64"}}},

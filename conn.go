@@ -20,9 +20,10 @@ import (
 type conn struct {
 	ctr           *Connector
 	created       time.Time
-	sid           string // session ID; "" = none
-	strategy      string // the stack the session belongs to
-	bad           bool   // broken beyond repair: database/sql must discard it
+	life          context.Context // ends when the connector closes: one of ctr.lives
+	sid           string          // session ID; "" = none
+	strategy      string          // the stack the session belongs to
+	bad           bool            // broken beyond repair: database/sql must discard it
 	closed        bool
 	ownsConnector bool
 	lastQueryID   string

@@ -15,8 +15,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"google.golang.org/grpc"
-
 	"github.com/e6go/e6data/internal/bluegreen"
 	"github.com/e6go/e6data/internal/enginepb"
 	"github.com/e6go/e6data/internal/resume"
@@ -59,8 +57,9 @@ func (d *Driver) OpenConnector(dsn string) (driver.Connector, error) {
 }
 
 // Connector holds everything the connections to one cluster share: the
-// configuration, one gRPC client connection (HTTP/2 multiplexes every
-// session over it), the cluster's strategy state and the logger. It is safe
+// configuration, the gRPC client connections (GRPCConnections of them,
+// HTTP/2 multiplexing many sessions over each), the cluster's strategy
+// state and the logger. It is safe
 // for concurrent use. Close it (sql.DB.Close does) to release it.
 type Connector struct {
 	cfg      *Config
@@ -68,7 +67,7 @@ type Connector struct {
 	stratLog *slog.Logger
 	red      *logRedactor // the loggers' redactor: tokens from TokenProvider are added to it
 	target   string
-	cc       *grpc.ClientConn
+	cc       *grpcPool
 	rpc      *rpc.Client
 	state    *bluegreen.State
 	metrics  *metrics // OpenTelemetry instruments (no-op without a MeterProvider)
@@ -88,11 +87,22 @@ type Connector struct {
 
 	life      context.Context // ends when the connector closes
 	endLife   context.CancelFunc
+	lives     [lifeShards]context.Context // children of life, given to connections by turns (see conn.life)
+	endLives  [lifeShards]context.CancelFunc
+	nextLife  atomic.Uint32
 	closeOnce sync.Once
 	closed    atomic.Bool
 	bgMu      sync.Mutex // orders spawn's Add before Close's Wait
 	bg        sync.WaitGroup
 }
+
+// lifeShards is the number of children of the connector's life context
+// that connections share by turns. Work that must end when the connector
+// closes registers on its connection's one (context.AfterFunc, once per
+// prepare): on life itself, every session's prepare would queue on that
+// one context's lock (seen in the mutex profile of BenchmarkConcurrency at
+// 1000 goroutines).
+const lifeShards = 32
 
 // queryRef is what a query-scoped call needs to reach a query.
 type queryRef struct {
@@ -131,6 +141,9 @@ func newConnector(cfg *Config) (*Connector, error) {
 	}
 	warned := false
 	c.life, c.endLife = context.WithCancel(context.Background())
+	for i := range c.lives {
+		c.lives[i], c.endLives[i] = context.WithCancel(c.life)
+	}
 	for _, d := range cfg.Diagnostics() {
 		c.log.Log(context.Background(), d.Level, d.Message, "key", d.Key, "value", d.Value)
 		warned = warned || strings.Contains(d.Message, insecureTLSRisk)
@@ -142,7 +155,7 @@ func newConnector(cfg *Config) (*Connector, error) {
 	if err != nil {
 		return nil, err
 	}
-	cc, err := grpc.NewClient(target, dialOpts...)
+	cc, err := newGRPCPool(target, cfg.grpcConnections(), dialOpts)
 	if err != nil {
 		return nil, &Error{Op: "connect", sentinel: ErrConfig, cause: err, Message: fmt.Sprintf("cannot use target %q", target)}
 	}
@@ -190,7 +203,7 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 		ctx, cancel = context.WithTimeout(ctx, c.cfg.ConnectionTimeout)
 		defer cancel()
 	}
-	cn := &conn{ctr: c, created: time.Now()}
+	cn := &conn{ctr: c, created: time.Now(), life: c.lives[c.nextLife.Add(1)%lifeShards]}
 	if err := cn.withRecovery(ctx, "connect", "", false, func(ctx context.Context) error {
 		return cn.authenticate(ctx)
 	}); err != nil {
@@ -209,6 +222,9 @@ func (c *Connector) Close() error {
 		c.bgMu.Unlock()
 		close(c.stop)
 		c.endLife()
+		for _, end := range c.endLives {
+			end()
+		}
 		c.bg.Wait()
 		c.metrics.close()
 		err = c.cc.Close()

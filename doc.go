@@ -12,8 +12,9 @@
 //	cfg, err := e6data.ConfigFromEnv(e6data.WithCatalog("hive"), e6data.WithQueryTimeout(time.Minute))
 //	db, err := e6data.OpenDB(cfg)
 //
-// One Connector holds one gRPC connection per cluster, shared by all its
-// sessions (one per driver connection), and the cluster's strategy state:
+// One Connector holds its gRPC connections to the cluster (one, or a few
+// for a large pool: GRPCConnections), shared by all its sessions (one per
+// driver connection), and the cluster's strategy state:
 // it detects the live stack (blue or green), sends it with every call,
 // moves new work to a stack the server announces while running queries
 // finish where they started, re-authenticates expired sessions, resumes a

@@ -206,7 +206,7 @@ func TestDSNRoundTrip(t *testing.T) {
 		WithCAFile("/etc/ssl/ca file.pem"), WithClientCert("/c.pem", "/k.pem"), WithServerName("srv"),
 		WithInsecureSkipVerify(true),
 		WithRetry(7, 1500*time.Millisecond), WithAutoResume(false, 90*time.Second),
-		WithPool(30, 4, 10*time.Minute, 2*time.Hour), WithQueryTimeout(1234567*time.Microsecond), WithPrefetch(0),
+		WithPool(30, 4, 10*time.Minute, 2*time.Hour), WithQueryTimeout(1234567*time.Microsecond), WithPrefetch(0), WithGRPCConnections(3),
 		WithServerSideParams(true), WithProfile("high-performance"),
 		WithSetting("log-level", "critical"), WithSetting("E6DATA_STRATEGY_LOG_LEVEL", "INFO+1"),
 		WithSetting("log-format", "json"), WithSetting("log-output", "stdout"),

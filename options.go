@@ -301,6 +301,14 @@ func WithQueryTimeout(d time.Duration) Option {
 	return func(c *Config) error { return durOpt(c, "WithQueryTimeout", "QueryTimeout", d) }
 }
 
+// WithGRPCConnections sets how many gRPC (HTTP/2) connections the
+// connector keeps to the cluster (0 = chosen by the pool size, at most 64).
+// Every session's calls are spread over them; more than one helps when
+// hundreds of goroutines query at once (bench/README.md, row 12).
+func WithGRPCConnections(n int) Option {
+	return func(c *Config) error { return setChecked(c, "WithGRPCConnections", "GRPCConnections", int64(n)) }
+}
+
 // WithPrefetch sets how many batches are requested ahead while the
 // application scans (0 = off, at most 64).
 func WithPrefetch(depth int) Option {

@@ -51,7 +51,7 @@ func (r *rows) startPrefetch(spare wire.Chunk) {
 	recycle(&spare)
 	p.free <- spare
 	r.pf = p
-	go r.prefetchLoop(ctx, p)
+	go r.prefetchLoop(r.bind(ctx), p)
 }
 
 func (r *rows) prefetchLoop(ctx context.Context, p *prefetcher) {

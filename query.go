@@ -155,8 +155,14 @@ func (cn *conn) query(ctx context.Context, text string, o queryOptions) (*rows, 
 		cancel()
 		return nil, err
 	}
-	r.ctx, r.cancel = ctx, cancel
+	r.ctx, r.cancel = r.bind(ctx), cancel
 	return r, nil
+}
+
+// bind returns ctx prepared for the query's batch fetches (rpc.Client.Bind):
+// the rows bind their context once, the prefetch goroutine its own.
+func (r *rows) bind(ctx context.Context) context.Context {
+	return r.cn.ctr.rpc.Bind(ctx, rpc.Call{Strategy: r.q.strategy, PlannerIP: r.q.engineIP})
 }
 
 func (cn *conn) call(ctx context.Context, q *query, method string, req, resp any, opts ...grpc.CallOption) error {
@@ -221,7 +227,7 @@ func (cn *conn) prepareCall(ctx context.Context, q *query, method string, req an
 	} else {
 		pctx, pcancel = context.WithCancel(context.WithoutCancel(ctx))
 	}
-	endWithConnector := context.AfterFunc(ctr.life, pcancel)
+	endWithConnector := context.AfterFunc(cn.life, pcancel)
 	results := make(chan prepareResult)
 	abandon := make(chan struct{})
 	spawned := ctr.spawn(func() {

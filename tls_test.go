@@ -2,12 +2,14 @@ package e6data
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"database/sql"
 	"encoding/pem"
 	"errors"
 	"log/slog"
@@ -16,8 +18,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"google.golang.org/grpc"
 
 	"github.com/e6go/e6data/e6sim"
 )
@@ -326,5 +331,49 @@ func TestTLSInsecureSkipVerifyWarns(t *testing.T) {
 			!strings.Contains(text, "man in the middle") {
 			t.Errorf("no loud WARN at connector creation:\n%s", text)
 		}
+	}
+}
+
+// A connector with several gRPC connections speaks TLS on every one of
+// them, reports its health through them, and Close ends them all (the
+// package's goleak check sees any left behind).
+func TestTLSWithSeveralGRPCConnections(t *testing.T) {
+	ca := newPKI(t, "e6data-test")
+	cert, key := ca.issue("server", leafOpts{dns: []string{"localhost"}, ips: loopbackIPs})
+	srv := startTLSSim(t, cert, key, "")
+	var dials atomic.Int64
+	dialer := grpc.WithContextDialer(func(ctx context.Context, addr string) (net.Conn, error) {
+		dials.Add(1)
+		return (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+	})
+	c, err := NewConnector(testConfig(t, srv, WithSecure(true), WithCAFile(ca.caFile), WithGRPCConnections(3), WithDialOptions(dialer)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(c)
+	c.ConfigurePool(db)
+	defer db.Close()
+	for i := range 6 {
+		var one int
+		if err := db.QueryRow("SELECT 1").Scan(&one); err != nil || one != 1 {
+			t.Fatalf("query %d over TLS: %d, %v", i, one, err)
+		}
+	}
+	if d := dials.Load(); d != 3 {
+		t.Fatalf("%d TCP dials, want 3 (calls spread over every gRPC connection)", d)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for range 3 { // one status call per gRPC connection at least
+		h, err := c.Health(ctx)
+		if err != nil || !h.Healthy() {
+			t.Fatalf("health %+v, %v", h, err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Health(ctx); !errors.Is(err, ErrConnClosed) {
+		t.Fatalf("Health after Close: %v, want ErrConnClosed", err)
 	}
 }

@@ -28,11 +28,15 @@ echo "== end to end against an e6sim process"
 bench -bench 'EndToEnd10M' -benchtime=1x .
 echo "== prefetch over a 5 ms link"
 bench -bench 'Prefetch' -benchtime=3x .
-echo "== concurrency"
+echo "== concurrency (1 and 4 gRPC connections)"
 bench -bench 'Concurrency' -benchtime=3000x -e6bench.profiles "$prof" .
-# The contended sites: the callers of Mutex.Unlock (mutex profile: delay
-# caused to waiters) and of Mutex.Lock (block profile: time spent waiting).
-echo "== mutex profile at 1000 goroutines: contended sites"
-go tool pprof -peek 'sync.\(\*Mutex\).Unlock$' "$prof/mutex.pprof" 2>/dev/null | sed -n '/calls%/,$p' | head -12
-echo "== block profile at 1000 goroutines: sites waiting for a mutex"
-go tool pprof -peek 'sync.\(\*Mutex\).Lock$' "$prof/block.pprof" 2>/dev/null | sed -n '/calls%/,$p' | head -12
+# The contended sites at 1000 goroutines, each run alone (the profiles are
+# cumulative; the -start ones are the base): the callers of Mutex.Unlock
+# (mutex profile: delay caused to waiters) and of Mutex.Lock (block
+# profile: time spent waiting).
+for n in 1 4; do
+	echo "== mutex profile at 1000 goroutines, $n gRPC connection(s): contended sites"
+	go tool pprof -diff_base "$prof/mutex-grpc$n-start.pprof" -peek 'sync.\(\*Mutex\).Unlock$' "$prof/mutex-grpc$n.pprof" 2>/dev/null | sed -n '/calls%/,$p' | head -12
+	echo "== block profile at 1000 goroutines, $n gRPC connection(s): sites waiting for a mutex"
+	go tool pprof -diff_base "$prof/block-grpc$n-start.pprof" -peek 'sync.\(\*Mutex\).Lock$' "$prof/block-grpc$n.pprof" 2>/dev/null | sed -n '/calls%/,$p' | head -12
+done

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -81,6 +82,14 @@ type State struct {
 	lostAt     time.Time   // when it was invalidated
 	announced  time.Time   // when the current pending strategy was announced
 	sw         *Switchover // the switchover whose old stack still has queries
+
+	// For Confirm's path without the lock (every successful call takes
+	// it): activeFast is active (stored under mu wherever active
+	// changes), confirmedFast the UnixNano of confirmed; confirmEvery is
+	// how stale confirmed may get before a call's success refreshes it.
+	activeFast    atomic.Pointer[string]
+	confirmedFast atomic.Int64
+	confirmEvery  time.Duration
 }
 
 type flight struct {
@@ -109,7 +118,8 @@ func New(o Options) *State {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &State{opts: o, pins: make(map[string]pin), counts: make(map[string]int64)}
+	return &State{opts: o, pins: make(map[string]pin), counts: make(map[string]int64),
+		confirmEvery: min(time.Second, o.CacheTimeout/8)}
 }
 
 // ForNewWork returns the strategy new work must use: the pending one if the
@@ -134,9 +144,19 @@ func (s *State) Pending() string { s.mu.Lock(); defer s.mu.Unlock(); return s.pe
 // confirmation time. After the active strategy was invalidated with nothing
 // pending (an abrupt deployment), success on the other strategy is a switch
 // too: counted, checked for a rollback and summarised like an announced one.
+// The confirmation time of the active strategy is refreshed at most once per
+// second (per CacheTimeout/8 when that is shorter).
 func (s *State) Confirm(strategy string, queryID string) {
 	if strategy == "" {
 		return
+	}
+	// The steady case, a success on the active strategy confirmed a
+	// moment ago, changes nothing: it is decided without the lock, which
+	// every concurrent caller would otherwise queue on.
+	if a := s.activeFast.Load(); a != nil && *a == strategy {
+		if d := s.opts.Now().UnixNano() - s.confirmedFast.Load(); d >= 0 && d < int64(s.confirmEvery) {
+			return
+		}
 	}
 	var evs []Event
 	s.mu.Lock()
@@ -146,13 +166,14 @@ func (s *State) Confirm(strategy string, queryID string) {
 		// The active stack went away with no announcement (an abrupt
 		// deployment) and new work now succeeds on the other one: that
 		// is a switch, not a first detection.
-		s.active = s.lost
+		s.setActiveLocked(s.lost)
 		evs = append(evs, s.switchLocked(now, strategy, queryID)...)
 		if s.sw != nil {
 			s.sw.OldGone = s.lostAt
 		}
 	case s.active == "":
-		s.active, s.since, s.lost = strategy, now, ""
+		s.setActiveLocked(strategy)
+		s.since, s.lost = now, ""
 		if s.pending == strategy {
 			s.pending = ""
 		}
@@ -162,6 +183,7 @@ func (s *State) Confirm(strategy string, queryID string) {
 	}
 	if s.active == strategy {
 		s.confirmed = now
+		s.confirmedFast.Store(now.UnixNano())
 	}
 	s.mu.Unlock()
 	s.emit(evs)
@@ -169,7 +191,9 @@ func (s *State) Confirm(strategy string, queryID string) {
 
 func (s *State) switchLocked(now time.Time, to, queryID string) []Event {
 	from := s.active
-	s.active, s.since, s.pending, s.confirmed, s.lost = to, now, "", now, ""
+	s.setActiveLocked(to)
+	s.since, s.pending, s.confirmed, s.lost = now, "", now, ""
+	s.confirmedFast.Store(now.UnixNano())
 	if from != "" {
 		s.sw = &Switchover{From: from, To: to, Announced: s.announced, Switched: now}
 	}
@@ -234,7 +258,8 @@ func (s *State) InvalidateAt(strategy, queryID string, sent time.Time) bool {
 		if s.pending != "" {
 			evs = append(evs, s.switchLocked(now, s.pending, queryID)...)
 		} else {
-			s.active, s.lost, s.lostAt = "", strategy, now
+			s.setActiveLocked("")
+			s.lost, s.lostAt = strategy, now
 			evs = append(evs, s.record(Event{Time: now, Type: Invalidated, From: strategy, QueryID: queryID}))
 		}
 	}
@@ -318,6 +343,12 @@ func (s *State) forceActive(st string) {
 	}
 	s.mu.Unlock()
 	s.emit(evs)
+}
+
+// setActiveLocked sets the active strategy; s.mu is held.
+func (s *State) setActiveLocked(st string) {
+	s.active = st
+	s.activeFast.Store(&st)
 }
 
 func other(s string) string {

@@ -373,3 +373,52 @@ func TestInvalidateAtIgnoresStale456(t *testing.T) {
 		t.Fatalf("456 without a send time ignored: active %q", s.Active())
 	}
 }
+
+// Confirm on the active strategy within the refresh interval changes
+// nothing and takes no lock; after it, the confirmation time moves on; a
+// confirm of the other strategy while one is pending still switches.
+func TestConfirmSteadyPath(t *testing.T) {
+	now := time.Unix(1000, 0)
+	var evs []Event
+	s := New(Options{CacheTimeout: time.Minute, Now: func() time.Time { return now }, OnEvent: func(e Event) { evs = append(evs, e) }})
+	s.Confirm("blue", "q1")
+	if a := s.Active(); a != "blue" || len(evs) != 1 || evs[0].Type != Detected {
+		t.Fatalf("active %q events %+v, want blue detected", a, evs)
+	}
+	s.mu.Lock() // the steady path does not need it
+	now = now.Add(500 * time.Millisecond)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.Confirm("blue", "q2")
+	}()
+	select {
+	case <-done:
+		s.mu.Unlock()
+	case <-time.After(10 * time.Second):
+		s.mu.Unlock()
+		<-done
+		t.Fatal("Confirm on the steady path waited for the lock")
+	}
+	if got := s.confirmed; !got.Equal(time.Unix(1000, 0)) {
+		t.Fatalf("confirmed %v refreshed within the interval", got)
+	}
+	now = now.Add(time.Second)
+	s.Confirm("blue", "q3")
+	if got := s.confirmed; !got.Equal(now) {
+		t.Fatalf("confirmed %v, want %v", got, now)
+	}
+	if st, fresh := s.ForNewWork(); st != "blue" || !fresh {
+		t.Fatalf("ForNewWork %q %v", st, fresh)
+	}
+	s.Announce("blue", "green", "q4")
+	s.Confirm("green", "q5")
+	if a := s.Active(); a != "green" {
+		t.Fatalf("active %q after green confirmed while pending, want green", a)
+	}
+	now = now.Add(100 * time.Millisecond)
+	s.Confirm("blue", "q6") // an old query's success on blue: not active, takes the slow path
+	if a := s.Active(); a != "green" {
+		t.Fatalf("active %q, want green", a)
+	}
+}

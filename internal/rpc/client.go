@@ -76,10 +76,14 @@ type announcer interface{ GetNewStrategy() string }
 // Invoke performs call with req and fills resp. A failure comes back as an
 // *Error carrying its Kind. A new_strategy announcement in resp is reported
 // to the observer and left in resp for the caller.
+//
+// A ctx returned by Bind for the call's strategy and planner address is
+// used as it is: the steady path of a query (its stream of
+// getNextResultBatch calls on one context) then costs no allocation.
 func (c *Client) Invoke(ctx context.Context, call Call, req, resp any, opts ...grpc.CallOption) error {
-	ctx = c.outgoing(ctx, call)
+	hctx := c.outgoing(ctx, call)
 	sent := time.Now()
-	err := c.cc.Invoke(ctx, call.Method, req, resp, opts...)
+	err := c.cc.Invoke(hctx, call.Method, req, resp, opts...)
 	if err != nil {
 		e := wrap(ctx, call, err)
 		e.Sent = sent
@@ -106,6 +110,9 @@ func (c *Client) Invoke(ctx context.Context, call Call, req, resp any, opts ...g
 // through the context). A ctx that already carries outgoing metadata of
 // the application's gets the headers appended to it instead.
 func (c *Client) outgoing(ctx context.Context, call Call) context.Context {
+	if b, ok := ctx.(*boundCtx); ok && b.c == c && b.key.strategy == call.Strategy && b.key.planner == call.PlannerIP {
+		return b.hctx
+	}
 	if call.Strategy == "" && c.cluster == "" && call.PlannerIP == "" {
 		return ctx
 	}
@@ -123,6 +130,36 @@ func (c *Client) outgoing(ctx context.Context, call Call) context.Context {
 		}
 	}
 	return headerCtx{ctx, h}
+}
+
+// Bind returns ctx prepared for the calls of c with call's strategy and
+// planner address (call's other fields do not matter): Invoke given the
+// returned context itself finds the headers already derived, and a call
+// costs no allocation for them. It is meant for a stream of calls on one
+// context, such as a query's batches: bind once per query (per goroutine
+// that fetches), not per call.
+//
+// The returned context behaves exactly as ctx (deadline, cancellation,
+// values; it does not show the headers to anyone but Invoke) and is safe
+// for concurrent use. Invoke given it for a call with another strategy or
+// planner, or given a context derived from it, takes the ordinary path:
+// the headers are then derived for that call, correct but not free. An
+// application's own outgoing metadata in ctx is merged once, here, the
+// way Invoke merges it.
+func (c *Client) Bind(ctx context.Context, call Call) context.Context {
+	if b, ok := ctx.(*boundCtx); ok {
+		ctx = b.Context // rebinding: keep one level
+	}
+	return &boundCtx{Context: ctx, c: c, key: headerKey{call.Strategy, call.PlannerIP}, hctx: c.outgoing(ctx, call)}
+}
+
+// boundCtx is a context returned by Bind: ctx itself (embedded) and, kept
+// aside for Invoke, ctx with the headers of key.
+type boundCtx struct {
+	context.Context
+	c    *Client
+	key  headerKey
+	hctx context.Context
 }
 
 // headerCtx is a call's context with the headers of h: h answers the value

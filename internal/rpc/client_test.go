@@ -240,6 +240,111 @@ func TestInvokeHeadersCachedAndAppended(t *testing.T) {
 	}
 }
 
+// A context from Bind carries the same headers as the ordinary path, for
+// its own strategy and planner and for any other (derived per call then),
+// also through contexts derived from it; the application's metadata is
+// merged once; deadline, cancellation and values stay the caller's.
+func TestBindSendsHeadersOnce(t *testing.T) {
+	rs := &recordingServer{}
+	gs := grpc.NewServer()
+	enginepb.RegisterQueryEngineServiceServer(gs, rs)
+	t.Cleanup(gs.Stop)
+	cc := serve(t, gs)
+	c := NewClient(cc, "C1", nil)
+	other := NewClient(cc, "c2", nil)
+	lastMD := func() metadata.MD {
+		rs.mu.Lock()
+		defer rs.mu.Unlock()
+		return rs.md
+	}
+	type ctxKey struct{}
+	base := context.WithValue(context.Background(), ctxKey{}, "v")
+	bound := Call{Method: enginepb.QueryEngineService_Authenticate_FullMethodName, Strategy: "blue", PlannerIP: "10.0.0.1"}
+	appBase := metadata.AppendToOutgoingContext(base, "x-app", "mine")
+	for _, tc := range []struct {
+		name    string
+		client  *Client
+		ctx     context.Context
+		call    Call
+		cluster string
+		app     bool
+	}{
+		{"bound", c, c.Bind(base, bound), bound, "c1", false},
+		{"rebound", c, c.Bind(c.Bind(base, Call{Strategy: "green"}), bound), bound, "c1", false},
+		{"other strategy", c, c.Bind(base, bound), Call{Method: bound.Method, Strategy: "green", PlannerIP: "10.0.0.1"}, "c1", false},
+		{"other planner", c, c.Bind(base, bound), Call{Method: bound.Method, Strategy: "blue", PlannerIP: "10.0.0.2"}, "c1", false},
+		{"no planner", c, c.Bind(base, Call{Strategy: "blue"}), Call{Method: bound.Method, Strategy: "blue"}, "c1", false},
+		{"derived", c, context.WithoutCancel(c.Bind(base, bound)), bound, "c1", false},
+		{"other client", other, c.Bind(base, bound), bound, "c2", false},
+		{"app metadata", c, c.Bind(appBase, bound), bound, "c1", true},
+		{"app metadata derived", c, context.WithoutCancel(c.Bind(appBase, bound)), bound, "c1", true},
+	} {
+		var resp enginepb.AuthenticateResponse
+		if err := tc.client.Invoke(tc.ctx, tc.call, &enginepb.AuthenticateRequest{}, &resp); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		md := lastMD()
+		want := map[string]string{"strategy": tc.call.Strategy, "cluster-name": tc.cluster, "plannerip": tc.call.PlannerIP}
+		if tc.app {
+			want["x-app"] = "mine"
+		}
+		for k, v := range want {
+			got := md.Get(k)
+			if v == "" && len(got) != 0 || v != "" && (len(got) != 1 || got[0] != v) {
+				t.Errorf("%s: header %s = %v, want %q", tc.name, k, got, v)
+			}
+		}
+		if !tc.app && len(md.Get("x-app")) != 0 {
+			t.Errorf("%s: x-app sent: %v", tc.name, md.Get("x-app"))
+		}
+		if tc.ctx.Value(ctxKey{}) != "v" {
+			t.Errorf("%s: the caller's values are lost", tc.name)
+		}
+	}
+	// The bound context shows the application's metadata, not the headers.
+	if md, _ := metadata.FromOutgoingContext(c.Bind(base, bound)); len(md) != 0 {
+		t.Errorf("bound context shows outgoing metadata %v", md)
+	}
+	// Deadline and cancellation are the caller's.
+	dl := time.Now().Add(time.Hour)
+	ctx, cancel := context.WithDeadline(base, dl)
+	b := c.Bind(ctx, bound)
+	if got, ok := b.Deadline(); !ok || !got.Equal(dl) {
+		t.Errorf("deadline %v %v, want %v", got, ok, dl)
+	}
+	cancel()
+	<-b.Done()
+	var resp enginepb.AuthenticateResponse
+	if err := c.Invoke(b, bound, &enginepb.AuthenticateRequest{}, &resp); Classify(err) != KindCanceled {
+		t.Fatalf("err = %v (%v), want canceled", err, Classify(err))
+	}
+}
+
+// The steady path: calls with a bound context allocate nothing in the call
+// path, the observer's success report included.
+func TestBoundInvokeAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector's instrumentation allocates")
+	}
+	c := NewClient(stubConn{}, "c1", nopObserver{})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	bctx := c.Bind(ctx, benchCall)
+	var resp enginepb.AuthenticateResponse
+	if n := testing.AllocsPerRun(1000, func() {
+		if err := c.Invoke(bctx, benchCall, nil, &resp); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Errorf("bound Invoke: %v allocations per call, want 0", n)
+	}
+	// Without Bind a call derives its context: one allocation, which is
+	// what Bind saves (this also shows the test can see an allocation).
+	if n := testing.AllocsPerRun(1000, func() { _ = c.Invoke(ctx, benchCall, nil, &resp) }); n != 1 {
+		t.Errorf("unbound Invoke: %v allocations per call, want 1", n)
+	}
+}
+
 // A DEADLINE_EXCEEDED that arrives once the caller's deadline has passed is
 // the caller's deadline even when the caller's own timer has not fired yet
 // (the server, which got the deadline in grpc-timeout, gave up first).
