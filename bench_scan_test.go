@@ -32,7 +32,7 @@ func (scanConn) Close() error                        { return nil }
 func (scanConn) Begin() (driver.Tx, error)           { return nil, errors.New("not supported") }
 
 func (s scanConn) QueryContext(context.Context, string, []driver.NamedValue) (driver.Rows, error) {
-	r := &rows{cols: s.c.cols, names: make([]string, len(s.c.cols)), strs: make([][]string, len(s.c.cols)), done: true}
+	r := &rows{cols: s.c.cols, names: make([]string, len(s.c.cols)), strs: make([]batchStrings, len(s.c.cols)), done: true}
 	for i, c := range s.c.cols {
 		r.names[i] = c.name
 	}
