@@ -2,6 +2,7 @@ package e6data
 
 import (
 	"database/sql/driver"
+	"strings"
 	"unsafe"
 
 	"github.com/e6go/e6data/internal/wire"
@@ -137,12 +138,20 @@ func (r *rows) copyStrings(i, row int) {
 		bs.filled = row + 1
 		return
 	}
-	block := make([]byte, 0, n)
+	// The block is a string built once (strings.Builder does not zero it
+	// first) and sliced.
+	var sb strings.Builder
+	sb.Grow(n)
 	for j := row; j < end; j++ {
-		if b := src[j]; len(b) > 0 && !v.IsNull(j) {
-			off := len(block)
-			block = append(block, b...)
-			bs.s[j] = unsafe.String(&block[off], len(b))
+		if !v.IsNull(j) {
+			sb.Write(src[j])
+		}
+	}
+	block, off := sb.String(), 0
+	for j := row; j < end; j++ {
+		if l := len(src[j]); l > 0 && !v.IsNull(j) {
+			bs.s[j] = block[off : off+l]
+			off += l
 		} else {
 			bs.s[j] = ""
 		}
