@@ -119,3 +119,28 @@ func BenchmarkScan(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkNext is BenchmarkScan through the driver interface alone: the
+// rows' Next into a []driver.Value, without database/sql.
+func BenchmarkNext(b *testing.B) {
+	const n = 10_000
+	c := scanBatch(b, n, true)
+	conn := scanConn{c}
+	ctx := context.Background()
+	dest := make([]driver.Value, len(c.cols))
+	b.ReportAllocs()
+	for b.Loop() {
+		r, err := conn.QueryContext(ctx, "scan", nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		got := 0
+		for r.Next(dest) == nil {
+			got++
+		}
+		if got != n {
+			b.Fatalf("%d rows", got)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/(float64(b.N)*n), "ns/row")
+}
