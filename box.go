@@ -48,9 +48,9 @@ func recycle(c *wire.Chunk) {
 
 // fastValue stores row of column i of the current batch in *dst without
 // allocating for INTEGER, LONG and DOUBLE, and for STRING, ARRAY, MAP and
-// STRUCT with a copy of the string made in blocks of rows (see
-// copyStrings), so about one allocation per 4 KiB of strings. It reports false for
-// every other case, which valueAt handles.
+// STRUCT as a copy of the string made in blocks of rows (see copyStrings):
+// about one allocation per 4 KiB of strings. It reports false for every
+// other case, which valueAt handles.
 func (r *rows) fastValue(i, row int, dst *driver.Value) bool {
 	v := &r.chunk.Vectors[i]
 	if v.Constant {
