@@ -32,7 +32,7 @@ func (scanConn) Close() error                        { return nil }
 func (scanConn) Begin() (driver.Tx, error)           { return nil, errors.New("not supported") }
 
 func (s scanConn) QueryContext(context.Context, string, []driver.NamedValue) (driver.Rows, error) {
-	r := &rows{cols: s.c.cols, names: make([]string, len(s.c.cols)), strs: make([][]string, len(s.c.cols)), done: true}
+	r := &rows{cols: s.c.cols, names: make([]string, len(s.c.cols)), strs: make([]batchStrings, len(s.c.cols)), done: true}
 	for i, c := range s.c.cols {
 		r.names[i] = c.name
 	}
@@ -118,4 +118,29 @@ func BenchmarkScan(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/total, "ns/row")
 		})
 	}
+}
+
+// BenchmarkNext is BenchmarkScan through the driver interface alone: the
+// rows' Next into a []driver.Value, without database/sql.
+func BenchmarkNext(b *testing.B) {
+	const n = 10_000
+	c := scanBatch(b, n, true)
+	conn := scanConn{c}
+	ctx := context.Background()
+	dest := make([]driver.Value, len(c.cols))
+	b.ReportAllocs()
+	for b.Loop() {
+		r, err := conn.QueryContext(ctx, "scan", nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		got := 0
+		for r.Next(dest) == nil {
+			got++
+		}
+		if got != n {
+			b.Fatalf("%d rows", got)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/(float64(b.N)*n), "ns/row")
 }

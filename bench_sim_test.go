@@ -164,6 +164,26 @@ func selfCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// selfSyscalls returns this process's read and write system call counts
+// (syscr and syscw in /proc/self/io), 0 where they cannot be read.
+func selfSyscalls() (reads, writes uint64) {
+	raw, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0, 0
+	}
+	for _, l := range strings.Split(string(raw), "\n") {
+		k, v, _ := strings.Cut(l, ": ")
+		n, _ := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+		switch k {
+		case "syscr":
+			reads = n
+		case "syscw":
+			writes = n
+		}
+	}
+	return reads, writes
+}
+
 // heapPeak samples the heap (bytes in live and not yet swept objects)
 // every millisecond until stopped and returns the largest value seen.
 func heapPeak() (stop func() uint64) {
@@ -201,7 +221,8 @@ const e2eQuery = "SELECT range AS l, CAST(range AS DOUBLE) / 3 AS d, 'customer-'
 // rows from an e6sim process over loopback and scans every row into Go
 // values. It reports the connector's CPU time (this process) against the
 // simulator's (its /proc counters), rows/s and the peak heap, which must
-// not grow with the row count.
+// not grow with the row count, and this process's read and write system
+// calls (/proc/self/io).
 func BenchmarkEndToEnd10M(b *testing.B) {
 	p := startSimProc(b)
 	db := p.db(b)
@@ -277,6 +298,7 @@ func BenchmarkEndToEnd10M(b *testing.B) {
 			var m0, m1 runtime.MemStats
 			runtime.ReadMemStats(&m0)
 			stopPeak := heapPeak()
+			r0, w0 := selfSyscalls()
 			c0, s0 := selfCPU(), p.cpu(b)
 			for b.Loop() {
 				if got := tc.scan(b, fmt.Sprintf(e2eQuery, n)); got != n {
@@ -284,6 +306,7 @@ func BenchmarkEndToEnd10M(b *testing.B) {
 				}
 			}
 			client, server := selfCPU()-c0, p.cpu(b)-s0
+			r1, w1 := selfSyscalls()
 			peak := stopPeak()
 			runtime.ReadMemStats(&m1)
 			total := float64(n) * float64(b.N)
@@ -293,6 +316,8 @@ func BenchmarkEndToEnd10M(b *testing.B) {
 			b.ReportMetric(total/b.Elapsed().Seconds(), "rows/s")
 			b.ReportMetric(float64(peak)/(1<<20), "peak_heap_MB")
 			b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/total, "allocs/row")
+			b.ReportMetric(float64(r1-r0)/float64(b.N), "read_syscalls/op")
+			b.ReportMetric(float64(w1-w0)/float64(b.N), "write_syscalls/op")
 		})
 	}
 }

@@ -2,6 +2,7 @@ package e6data
 
 import (
 	"database/sql/driver"
+	"strings"
 	"unsafe"
 
 	"github.com/e6go/e6data/internal/wire"
@@ -46,9 +47,10 @@ func recycle(c *wire.Chunk) {
 }
 
 // fastValue stores row of column i of the current batch in *dst without
-// allocating for INTEGER, LONG and DOUBLE, and with one allocation (the
-// string's bytes) for STRING, ARRAY, MAP and STRUCT. It reports false for
-// every other case, which valueAt handles.
+// allocating for INTEGER, LONG and DOUBLE, and for STRING, ARRAY, MAP and
+// STRUCT as a copy of the string made in blocks of rows (see copyStrings):
+// about one allocation per 4 KiB of strings. It reports false for every
+// other case, which valueAt handles.
 func (r *rows) fastValue(i, row int, dst *driver.Value) bool {
 	v := &r.chunk.Vectors[i]
 	if v.Constant {
@@ -72,15 +74,87 @@ func (r *rows) fastValue(i, row int, dst *driver.Value) bool {
 		}
 	case wire.String, wire.Array, wire.Map, wire.Struct:
 		if row < len(v.Bytes) && !v.IsNull(row) {
-			s := r.strs[i]
+			s := r.strs[i].s
 			if s == nil {
 				s = make([]string, len(v.Bytes))
-				r.strs[i] = s
+				r.strs[i].s = s
 			}
-			s[row] = string(v.Bytes[row])
+			if row >= r.strs[i].filled {
+				r.copyStrings(i, row)
+			}
 			*dst = boxAt(&s[row])
 			return true
 		}
 	}
 	return false
+}
+
+// Strings in blocks.
+//
+// A string handed to the application must not alias the response buffer
+// (a kept string would pin the whole batch, every column of it) and must
+// never change. Copying each one on its own costs one allocation per row
+// and most of the garbage collector's work on a large result, so the rows
+// copy the strings of consecutive rows of a column into one new block of
+// at most strBlock bytes and slice it: about one allocation per strBlock
+// bytes of strings. A block is written once, before any of its strings is
+// handed out, and never reused. The price: a string the application keeps
+// keeps its block alive, at most strBlock bytes - the same trade the Go
+// runtime makes when it packs tiny allocations into one 16-byte block,
+// larger but bounded per kept string and never more than the strings the
+// block holds. Strings of strOwn bytes or more get their own allocation, so
+// a long string never pins others and a short one never pins a long one.
+const (
+	strBlock = 4 << 10
+	strOwn   = 256
+)
+
+// batchStrings is one column's strings of the current batch: s[j] for
+// rows j < filled have been copied out of the batch.
+type batchStrings struct {
+	s      []string
+	filled int
+}
+
+// copyStrings copies the strings of column i from row on into a new block,
+// as many rows as fit, or row's own string alone if it is a long one.
+func (r *rows) copyStrings(i, row int) {
+	v, bs := &r.chunk.Vectors[i], &r.strs[i]
+	src := v.Bytes
+	end, n := row, 0
+	for end < len(src) {
+		l := len(src[end])
+		if v.IsNull(end) {
+			l = 0 // never delivered as a string
+		}
+		if l >= strOwn || n+l > strBlock {
+			break
+		}
+		n += l
+		end++
+	}
+	if end == row { // a long string
+		bs.s[row] = string(src[row])
+		bs.filled = row + 1
+		return
+	}
+	// The block is a string built once (strings.Builder does not zero it
+	// first) and sliced.
+	var sb strings.Builder
+	sb.Grow(n)
+	for j := row; j < end; j++ {
+		if !v.IsNull(j) {
+			sb.Write(src[j])
+		}
+	}
+	block, off := sb.String(), 0
+	for j := row; j < end; j++ {
+		if l := len(src[j]); l > 0 && !v.IsNull(j) {
+			bs.s[j] = block[off : off+l]
+			off += l
+		} else {
+			bs.s[j] = ""
+		}
+	}
+	bs.filled = end
 }

@@ -25,7 +25,11 @@
 //
 // Results stream batch by batch: while the application scans one batch the
 // next ones (Config.PrefetchDepth, default 1) are fetched in the background,
-// and only those are held in memory. DECIMAL128 values arrive as the exact
+// and only those are held in memory. Values the application keeps stay
+// valid. To avoid an allocation per row, the short strings of a batch are
+// copied into shared blocks, so a kept string keeps at most 4 KiB alive
+// (strings.Clone detaches it), and a value scanned into *any keeps its
+// batch's array of that column alive. DECIMAL128 values arrive as the exact
 // Decimal type, timestamps with full microseconds. Operations that
 // database/sql has no words for (Explain, Status, Cancel by ID, catalog
 // listings) are reached through Raw. Errors match the package's sentinels

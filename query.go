@@ -463,9 +463,9 @@ type rows struct {
 	chunk     wire.Chunk // the batch being scanned
 	ahead     wire.Chunk // the next batch, when hasAhead (read ahead at the start)
 	hasAhead  bool
-	depth     int         // PrefetchDepth: batches fetched ahead in the background (0 = off)
-	pf        *prefetcher // the background fetch, once the rows are with the application
-	strs      [][]string  // per column, the current batch's strings as delivered (see fastValue)
+	depth     int            // PrefetchDepth: batches fetched ahead in the background (0 = off)
+	pf        *prefetcher    // the background fetch, once the rows are with the application
+	strs      []batchStrings // per column, the current batch's strings copied out so far (see copyStrings)
 	pos       int
 	delivered int64
 	done      bool
@@ -484,7 +484,7 @@ var (
 
 func newRows(cn *conn, q *query, meta *wire.Metadata) *rows {
 	r := &rows{cn: cn, q: q, cols: make([]column, len(meta.Fields)), names: make([]string, len(meta.Fields)),
-		depth: cn.ctr.cfg.PrefetchDepth, strs: make([][]string, len(meta.Fields))}
+		depth: cn.ctr.cfg.PrefetchDepth, strs: make([]batchStrings, len(meta.Fields))}
 	for i, f := range meta.Fields {
 		t, ok := wire.ParseVectorType(f.Type)
 		if !ok {

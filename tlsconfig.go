@@ -111,9 +111,25 @@ func (c *Config) GRPCDialOptions() ([]grpc.DialOption, error) {
 			grpc.MaxCallRecvMsgSize(cfgNonZero(c.MaxRecvMsgSize, 100<<20)),
 			grpc.MaxCallSendMsgSize(cfgNonZero(c.MaxSendMsgSize, 100<<20)),
 		),
+		// Result batches are large responses. Fixed flow-control windows at
+		// the ceiling grpc-go's dynamic (BDP) estimation would grow to
+		// replace its pings and frequent window updates, and a larger read
+		// buffer takes more of each batch per read: in BenchmarkEndToEnd10M
+		// about 19 % less CPU in the connector (and 17 % less in e6sim),
+		// half the write and a quarter fewer read system calls. The window
+		// only bounds data received and not yet read, which for unary calls
+		// is at most one response (MaxRecvMsgSize) per call in flight.
+		// DialOptions, appended after these, can override them.
+		grpc.WithInitialWindowSize(resultWindow),
+		grpc.WithInitialConnWindowSize(resultWindow),
+		grpc.WithReadBufferSize(256 << 10),
 	}
 	return append(opts, c.DialOptions...), nil
 }
+
+// resultWindow is the gRPC stream and connection flow-control window:
+// 16 MiB, the largest window grpc-go's BDP estimation grows to.
+const resultWindow = 16 << 20
 
 func cfgNonZero[T comparable](v, def T) T {
 	var zero T

@@ -251,8 +251,8 @@ func TestTLSGRPCDialOptions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(opts) != 4 {
-			t.Errorf("secure=%v: %d dial options, want 4", secure, len(opts))
+		if len(opts) != 7 {
+			t.Errorf("secure=%v: %d dial options, want 7", secure, len(opts))
 		}
 		cc, err := grpc.NewClient("passthrough:///engine.test:443", opts...)
 		if err != nil {

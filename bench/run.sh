@@ -20,8 +20,8 @@ echo "== chunk decoding (internal/wire)"
 bench -bench 'Chunk' -benchtime=1s ./internal/wire/
 echo "== call path overhead (internal/rpc)"
 bench -bench 'Invoke' -benchtime=1s -count=3 ./internal/rpc/
-echo "== database/sql scan path"
-bench -bench 'BenchmarkScan' -benchtime=1s .
+echo "== database/sql scan path, and the driver's Next alone"
+bench -bench 'BenchmarkScan|BenchmarkNext' -benchtime=1s .
 echo "== e6sim batch production (DuckDB -> Thrift chunks)"
 bench -bench 'FetchNumbers' -benchtime=3x ./e6sim/internal/engine/
 echo "== end to end against an e6sim process"
