@@ -92,7 +92,7 @@ type Connector struct {
 	nextLife  atomic.Uint32
 	closeOnce sync.Once
 	closed    atomic.Bool
-	bgMu      sync.Mutex // orders spawn's Add before Close's Wait
+	bgMu      sync.RWMutex // orders spawn's Add (read lock) before Close's Wait
 	bg        sync.WaitGroup
 }
 
@@ -334,11 +334,11 @@ func (c *Connector) background(timeout time.Duration, f func(ctx context.Context
 
 // spawn runs f in a goroutine that Close waits for, unless the connector
 // is closed (then it reports false and f does not run). The check and the
-// WaitGroup's Add happen under bgMu, which Close takes to mark the
-// connector closed, so no Add can race with Close's Wait.
+// WaitGroup's Add happen under bgMu's read lock; Close takes its write lock
+// to mark the connector closed, so no Add can race with Close's Wait.
 func (c *Connector) spawn(f func()) bool {
-	c.bgMu.Lock()
-	defer c.bgMu.Unlock()
+	c.bgMu.RLock()
+	defer c.bgMu.RUnlock()
 	if c.closed.Load() {
 		return false
 	}

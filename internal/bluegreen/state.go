@@ -88,6 +88,7 @@ type State struct {
 	// changes), confirmedFast the UnixNano of confirmed; confirmEvery is
 	// how stale confirmed may get before a call's success refreshes it.
 	activeFast    atomic.Pointer[string]
+	pendingFast   atomic.Pointer[string] // pending, stored under mu wherever it changes
 	confirmedFast atomic.Int64
 	confirmEvery  time.Duration
 }
@@ -126,6 +127,17 @@ func New(o Options) *State {
 // server announced one, else the active one ("" when none is known). fresh
 // reports whether that strategy was confirmed within the cache timeout.
 func (s *State) ForNewWork() (strategy string, fresh bool) {
+	// The steady case, nothing announced and the active strategy confirmed
+	// within the cache timeout, is read without the lock every new query
+	// would otherwise queue on. A change racing with it is seen by the next
+	// call, as if this one had come a moment earlier.
+	if p := s.pendingFast.Load(); p == nil || *p == "" {
+		if a := s.activeFast.Load(); a != nil && *a != "" {
+			if d := s.opts.Now().UnixNano() - s.confirmedFast.Load(); d >= 0 && d < int64(s.opts.CacheTimeout) {
+				return *a, true
+			}
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.pending != "" {
@@ -175,7 +187,7 @@ func (s *State) Confirm(strategy string, queryID string) {
 		s.setActiveLocked(strategy)
 		s.since, s.lost = now, ""
 		if s.pending == strategy {
-			s.pending = ""
+			s.setPendingLocked("")
 		}
 		evs = append(evs, s.record(Event{Time: now, Type: Detected, To: strategy, QueryID: queryID}))
 	case s.pending == strategy && s.active != strategy:
@@ -192,7 +204,8 @@ func (s *State) Confirm(strategy string, queryID string) {
 func (s *State) switchLocked(now time.Time, to, queryID string) []Event {
 	from := s.active
 	s.setActiveLocked(to)
-	s.since, s.pending, s.confirmed, s.lost = now, "", now, ""
+	s.since, s.confirmed, s.lost = now, now, ""
+	s.setPendingLocked("")
 	s.confirmedFast.Store(now.UnixNano())
 	if from != "" {
 		s.sw = &Switchover{From: from, To: to, Announced: s.announced, Switched: now}
@@ -218,7 +231,7 @@ func (s *State) Announce(used, announced, queryID string) {
 	var evs []Event
 	s.mu.Lock()
 	if announced != s.active && announced != s.pending {
-		s.pending = announced
+		s.setPendingLocked(announced)
 		s.announced = s.opts.Now()
 		evs = append(evs, s.record(Event{Time: s.opts.Now(), Type: Announced, From: s.active, To: announced, QueryID: queryID}))
 	}
@@ -252,7 +265,7 @@ func (s *State) InvalidateAt(strategy, queryID string, sent time.Time) bool {
 		s.sw.OldGone = now
 	}
 	if s.pending == strategy {
-		s.pending = ""
+		s.setPendingLocked("")
 	}
 	if s.active == strategy {
 		if s.pending != "" {
@@ -318,7 +331,7 @@ func (s *State) Detect(ctx context.Context, probe func(ctx context.Context, stra
 			f.strategy, f.err = st, nil
 			s.mu.Lock()
 			if s.pending == st {
-				s.pending = ""
+				s.setPendingLocked("")
 			}
 			s.mu.Unlock()
 			s.Confirm(st, "")
@@ -343,6 +356,12 @@ func (s *State) forceActive(st string) {
 	}
 	s.mu.Unlock()
 	s.emit(evs)
+}
+
+// setPendingLocked sets the pending strategy; s.mu is held.
+func (s *State) setPendingLocked(st string) {
+	s.pending = st
+	s.pendingFast.Store(&st)
 }
 
 // setActiveLocked sets the active strategy; s.mu is held.

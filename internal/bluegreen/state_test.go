@@ -422,3 +422,39 @@ func TestConfirmSteadyPath(t *testing.T) {
 		t.Fatalf("active %q, want green", a)
 	}
 }
+
+// ForNewWork's steady case (nothing announced, active confirmed within the
+// cache timeout) does not wait for the lock; an announcement, a stale
+// confirmation or an invalidation take the locked path and are seen at once.
+func TestForNewWorkSteadyPath(t *testing.T) {
+	now := time.Unix(1000, 0)
+	s := New(Options{CacheTimeout: time.Minute, Now: func() time.Time { return now }})
+	s.Confirm("blue", "q1")
+	s.mu.Lock()
+	got := make(chan string, 1)
+	go func() { st, _ := s.ForNewWork(); got <- st }()
+	select {
+	case st := <-got:
+		s.mu.Unlock()
+		if st != "blue" {
+			t.Fatalf("ForNewWork = %q, want blue", st)
+		}
+	case <-time.After(10 * time.Second):
+		s.mu.Unlock()
+		<-got
+		t.Fatal("ForNewWork on the steady path waited for the lock")
+	}
+	s.Announce("blue", "green", "q2")
+	if st, fresh := s.ForNewWork(); st != "green" || !fresh {
+		t.Fatalf("after an announcement: %q fresh=%v, want green", st, fresh)
+	}
+	s.Confirm("green", "q3") // the switch
+	now = now.Add(2 * time.Minute)
+	if st, fresh := s.ForNewWork(); st != "green" || fresh {
+		t.Fatalf("after the cache timeout: %q fresh=%v, want green, not fresh", st, fresh)
+	}
+	s.Invalidate("green", "q4")
+	if st, _ := s.ForNewWork(); st != "" {
+		t.Fatalf("after invalidation: %q, want none", st)
+	}
+}
