@@ -433,6 +433,11 @@ func concurrency(b *testing.B, p *simProc, g, nc int) {
 	if profile && dir == "" {
 		dir = b.TempDir()
 	}
+	if profile {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			b.Fatal(err)
+		}
+	}
 	// The profiles are the process's since profiling began: the -start
 	// ones, written before this run, are the base to subtract
 	// (go tool pprof -diff_base).
