@@ -75,7 +75,6 @@ type Connector struct {
 
 	queries sync.Map // queryID -> queryRef, for Status/Cancel by ID
 
-	db             atomic.Pointer[sql.DB]               // the pool ConfigurePool was given, for Health
 	lastSwitchover atomic.Pointer[bluegreen.Switchover] // the last completed switchover, for Health
 
 	resumeMu sync.Mutex
@@ -250,8 +249,7 @@ func OpenDB(cfg *Config, opts ...Option) (*sql.DB, error) {
 // warm until c is closed.
 func (c *Connector) ConfigurePool(db *sql.DB) {
 	cfg := c.cfg
-	c.db.Store(db)         // Health reports this pool
-	c.metrics.db.Store(db) // the pool gauges report this pool
+	c.metrics.db.Store(db) // the pool gauges and Health report this pool
 	db.SetMaxOpenConns(cfg.MaxConnections)
 	db.SetMaxIdleConns(cfg.MaxConnections) // idle sessions end after IdleTimeout
 	db.SetConnMaxIdleTime(cfg.IdleTimeout)

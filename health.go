@@ -86,7 +86,7 @@ func (c *Connector) Health(ctx context.Context) (Health, error) {
 		h.ClusterStatus = status
 	}
 	h.InFlight = c.state.InFlight()
-	if db := c.db.Load(); db != nil {
+	if db := c.metrics.db.Load(); db != nil {
 		st := db.Stats()
 		h.Pool = &st
 	}
