@@ -1,3 +1,5 @@
+//go:build cgo
+
 package engine
 
 // sampleDataset builds catalog "sample", schema "main". DATASET.md documents

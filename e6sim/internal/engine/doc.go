@@ -1,3 +1,5 @@
+//go:build cgo
+
 // Package engine is the query engine of e6sim: one stack ("blue" or
 // "green") of a simulated e6data cluster, serving the QueryEngineService
 // rpcs (sessions and queries) over an embedded, in-memory DuckDB database.
