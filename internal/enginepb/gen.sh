@@ -1,7 +1,7 @@
 #!/bin/sh
 # Regenerates engine.pb.go, engine_grpc.pb.go, cluster.pb.go and
 # cluster_grpc.pb.go. Needs protoc (Debian: apt-get install protobuf-compiler);
-# the two plugins are the versions pinned as `tool`s in go.mod.
+# the two plugins are the versions pinned as `tool`s in internal/tools/go.mod.
 set -eu
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT
