@@ -4,6 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -417,5 +420,52 @@ func TestStrategyCacheTimeoutConfirmationFinds456(t *testing.T) {
 				t.Fatalf("active %q after the confirmation", a)
 			}
 		})
+	}
+}
+
+// Connectors opened and closed concurrently on two targets share one state
+// per target and leave each released, with no member, when all are closed.
+func TestClusterRegistryConcurrentOpenClose(t *testing.T) {
+	targets := []int{1, 2} // ports nothing listens on: no call is made
+	cfgs := make([]*Config, len(targets))
+	for i, port := range targets {
+		cfg, err := LoadConfig("", nil, WithHost("127.0.0.1"), WithPort(port), WithCredentials("alice@example.com", simToken),
+			WithLogger(slog.New(slog.DiscardHandler)), WithSetting("E6DATA_STRATEGY_CACHE_SIZE", "2"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfgs[i] = cfg
+		t.Cleanup(func() { clusters.forgetTarget(net.JoinHostPort("127.0.0.1", strconv.Itoa(port))) })
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for g := 0; g < 16; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cfg := cfgs[g%len(cfgs)]
+			for i := 0; i < 20; i++ {
+				c, err := NewConnector(cfg)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if got := clusters.lookup(clusterKey(cfg, c.target)); got != c.cl {
+					errs <- fmt.Errorf("the registry holds another state than an open Connector's")
+				}
+				c.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	for _, cfg := range cfgs {
+		cl := clusters.lookup(clusterKey(cfg, net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))))
+		if cl == nil || cl.memberCount() != 0 || !cl.released() {
+			t.Fatalf("after every Close: state %v", cl)
+		}
 	}
 }
