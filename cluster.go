@@ -304,7 +304,12 @@ func (cn *conn) confirmStrategy(ctx context.Context) error {
 		return ctr.rpc.Invoke(ctx, rpc.Call{Method: enginepb.QueryEngineService_GetCataloges_FullMethodName, Strategy: st},
 			&enginepb.GetCatalogesRequest{}, &resp)
 	}
-	ran, err := ctr.cl.reconfirm(ctx, probe)
+	ran, err := ctr.cl.reconfirm(ctx, func(ctx context.Context) error {
+		err := probe(ctx)
+		ctr.stratLog.Debug("strategy past its cache timeout: confirmed by one call", "strategy", st,
+			"cache_timeout", ctr.cfg.StrategyCacheTimeout, "ok", err == nil, "error", err)
+		return err
+	})
 	if !ran {
 		if err != nil {
 			return err

@@ -290,6 +290,21 @@ func TestStrategyCacheSizeKeepsReleasedStates(t *testing.T) {
 		}
 	}
 
+	// A kept state past the strategy cache timeout: the new session's
+	// authenticate on the cached strategy confirms it (no 456, no other
+	// call); if that stack is gone, its 456 starts a detection.
+	clusters.lookup(clusterKey(testConfig(t, sims[0]), sims[0].Addr())).advance(time.Hour)
+	c0 := rpcCount(sims[0], "getCataloges")
+	if auths, n456 := reopenCost(sims[0], "2"); auths != 1 || n456 != 0 || rpcCount(sims[0], "getCataloges") != c0 {
+		t.Fatalf("stale kept state: %d authenticates, %d 456s, %d confirming calls; want 1, 0, 0", auths, n456, rpcCount(sims[0], "getCataloges")-c0)
+	}
+	if err := sims[1].Switch(context.Background(), 0, 0); err != nil { // green -> blue while released
+		t.Fatal(err)
+	}
+	if auths, n456 := reopenCost(sims[1], "2"); auths != 2 || n456 != 1 {
+		t.Fatalf("kept state of a redeployed cluster: %d authenticates, %d 456s; want 2 and 1", auths, n456)
+	}
+
 	// A state in use is never evicted, whatever the size.
 	inUse, err := NewConnector(testConfig(t, sims[2]))
 	if err != nil {
