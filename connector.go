@@ -56,8 +56,9 @@ func (d *Driver) OpenConnector(dsn string) (driver.Connector, error) {
 
 // Connector holds everything the connections to one cluster share: the
 // configuration, the gRPC client connections (GRPCConnections of them,
-// HTTP/2 multiplexing many sessions over each), the cluster's strategy
-// state and the logger. It is safe
+// HTTP/2 multiplexing many sessions over each) and the logger. The
+// cluster's strategy state is shared further, by every Connector of the
+// process to the same cluster (host:port and cluster name). It is safe
 // for concurrent use. Close it (sql.DB.Close does) to release it.
 type Connector struct {
 	cfg      *Config
