@@ -77,7 +77,11 @@ type Config struct {
 	// resuming.
 	ResumePollInterval time.Duration
 
-	// StrategyCacheTimeout is how long a detected strategy is trusted.
+	// StrategyCacheTimeout is how long a cluster's strategy is trusted after
+	// it was last confirmed (by any successful call on it). Past it, the
+	// next new work confirms it first with one cheap call on it (a new
+	// session's authenticate, or else a catalog listing); a 456 there
+	// starts a detection.
 	StrategyCacheTimeout time.Duration
 	// MaxRetryAttempts is the number of attempts for a recoverable failure.
 	MaxRetryAttempts int
@@ -118,7 +122,10 @@ type Config struct {
 	// levels and the redaction of secrets still apply.
 	Logger *slog.Logger
 
-	// StrategyCacheSize is the number of strategies remembered per cluster.
+	// StrategyCacheSize is how many clusters' strategy states the process
+	// keeps after the last Connector of a cluster closes (least recently
+	// released first out), so that a Connector opened again skips
+	// detection. States in use are never dropped.
 	StrategyCacheSize int
 	// QueryMappingCacheSize is the maximum number of in-flight query pins.
 	QueryMappingCacheSize int

@@ -314,9 +314,12 @@ func (cn *conn) ensureSession(ctx context.Context) error {
 		cn.bad = true
 		return permanent{&Error{Op: "query", sentinel: ErrConnClosed, Message: "connector closed"}}
 	}
-	want, _ := cn.ctr.state.ForNewWork()
+	want, fresh := cn.ctr.state.ForNewWork()
 	if cn.sid != "" && (want == "" || want == cn.strategy) {
-		return nil
+		if want == "" || fresh {
+			return nil
+		}
+		return cn.confirmStrategy(ctx) // past the strategy cache timeout
 	}
 	return cn.authenticate(ctx)
 }

@@ -16,8 +16,6 @@ import (
 	"time"
 
 	"github.com/e6go/e6data/internal/bluegreen"
-	"github.com/e6go/e6data/internal/enginepb"
-	"github.com/e6go/e6data/internal/resume"
 	"github.com/e6go/e6data/internal/rpc"
 )
 
@@ -58,8 +56,9 @@ func (d *Driver) OpenConnector(dsn string) (driver.Connector, error) {
 
 // Connector holds everything the connections to one cluster share: the
 // configuration, the gRPC client connections (GRPCConnections of them,
-// HTTP/2 multiplexing many sessions over each), the cluster's strategy
-// state and the logger. It is safe
+// HTTP/2 multiplexing many sessions over each) and the logger. The
+// cluster's strategy state is shared further, by every Connector of the
+// process to the same cluster (host:port and cluster name). It is safe
 // for concurrent use. Close it (sql.DB.Close does) to release it.
 type Connector struct {
 	cfg      *Config
@@ -69,16 +68,14 @@ type Connector struct {
 	target   string
 	cc       *grpcPool
 	rpc      *rpc.Client
-	state    *bluegreen.State
-	metrics  *metrics // OpenTelemetry instruments (no-op without a MeterProvider)
-	tracing  *tracing // nil without a TracerProvider
+	cl       *cluster         // what every Connector to the same cluster target shares
+	state    *bluegreen.State // cl.state
+	metrics  *metrics         // OpenTelemetry instruments (no-op without a MeterProvider)
+	tracing  *tracing         // nil without a TracerProvider
 
 	queries sync.Map // queryID -> queryRef, for Status/Cancel by ID
 
 	lastSwitchover atomic.Pointer[bluegreen.Switchover] // the last completed switchover, for Health
-
-	resumeMu sync.Mutex
-	resumer  *resume.Resumer
 
 	stop   chan struct{}
 	relMu  sync.Mutex
@@ -165,13 +162,8 @@ func newConnector(cfg *Config) (*Connector, error) {
 		c.log.Warn("some metrics are not recorded: the meter provider refused them", "error", err)
 	}
 	c.metrics, c.tracing = m, newTracing(cfg.TracerProvider, label)
-	c.state = bluegreen.New(bluegreen.Options{
-		CacheTimeout: cfg.StrategyCacheTimeout,
-		PinLimit:     cfg.QueryMappingCacheSize,
-		PinTTL:       cfg.CacheTTL,
-		OnEvent:      c.logEvent,
-		OnSwitchover: c.logSwitchover,
-	})
+	c.cl = clusters.acquire(c, clusterKey(cfg, target))
+	c.state = c.cl.state
 	c.rpc = rpc.NewClient(cc, cfg.ClusterName, observer{c})
 	c.bg.Add(1)
 	go c.sweepLoop()
@@ -225,6 +217,7 @@ func (c *Connector) Close() error {
 			end()
 		}
 		c.bg.Wait()
+		clusters.release(c.cl, c, c.cfg.StrategyCacheSize)
 		c.metrics.close()
 		err = c.cc.Close()
 	})
@@ -380,70 +373,4 @@ func (o observer) Finished(call rpc.Call, kind rpc.Kind) {
 	if kind == rpc.KindNone && call.Strategy != "" {
 		o.c.state.Confirm(call.Strategy, call.QueryID)
 	}
-}
-
-// clusterAPI is the ClusterService through the one call path.
-type clusterAPI struct{ c *Connector }
-
-// strategy for ClusterService calls: they carry the header too, though
-// the service is not routed per stack.
-func (a clusterAPI) strategy() string {
-	st, _ := a.c.state.ForNewWork()
-	return st
-}
-
-func (a clusterAPI) creds(ctx context.Context) (string, string, error) {
-	t, err := a.c.token(ctx)
-	return a.c.cfg.User, t, err
-}
-
-func (a clusterAPI) Status(ctx context.Context) (string, error) {
-	u, t, err := a.creds(ctx)
-	if err != nil {
-		return "", err
-	}
-	var resp enginepb.ClusterStatusResponse
-	err = a.c.rpc.Invoke(ctx, rpc.Call{Method: enginepb.ClusterService_Status_FullMethodName, Strategy: a.strategy()},
-		&enginepb.ClusterStatusRequest{User: u, Password: t}, &resp)
-	return strings.ToLower(resp.GetStatus()), err
-}
-
-func (a clusterAPI) Resume(ctx context.Context) (string, error) {
-	u, t, err := a.creds(ctx)
-	if err != nil {
-		return "", err
-	}
-	var resp enginepb.ResumeResponse
-	err = a.c.rpc.Invoke(ctx, rpc.Call{Method: enginepb.ClusterService_Resume_FullMethodName, Strategy: a.strategy()},
-		&enginepb.ResumeRequest{User: u, Password: t}, &resp)
-	return strings.ToLower(resp.GetStatus()), err
-}
-
-// resume brings a suspended cluster back (rule 8), once per cluster at a
-// time. The strategy stays what it was: a resume is not a deployment.
-func (c *Connector) resume(ctx context.Context) error {
-	c.resumeMu.Lock()
-	if c.resumer == nil {
-		c.resumer = &resume.Resumer{
-			API:          clusterAPI{c: c},
-			PollInterval: c.cfg.ResumePollInterval,
-			Timeout:      c.cfg.AutoResumeTimeout,
-			OnResumed: func(took time.Duration, called bool) {
-				if !called {
-					return // already active or resumed by someone else: nothing this connector did
-				}
-				c.state.Count("resumes", 1)
-				c.metrics.resumed(took)
-				st := c.state.Active()
-				c.state.Record(bluegreen.Event{Type: bluegreen.Resumed, To: st})
-				c.log.Info("cluster resumed", "took", took.Round(time.Millisecond), "resume_called", called, "strategy", st, "transition_type", bluegreen.Resumed)
-			},
-		}
-	}
-	r := c.resumer
-	c.resumeMu.Unlock()
-	if err := r.Resume(ctx); err != nil {
-		return &Error{Op: "resume", sentinel: ErrClusterUnavailable, cause: err, Message: err.Error()}
-	}
-	return nil
 }

@@ -74,7 +74,7 @@ func (c *Connector) Health(ctx context.Context) (Health, error) {
 		sctx, cancel = context.WithTimeout(ctx, healthStatusTimeout)
 	}
 	start := time.Now()
-	status, err := clusterAPI{c: c}.Status(sctx)
+	status, err := c.clusterStatus(sctx)
 	cancel()
 	h.StatusLatency = time.Since(start)
 	if ctx.Err() != nil {

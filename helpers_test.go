@@ -30,7 +30,12 @@ func startSim(t testing.TB, cfg e6sim.Config) *e6sim.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { srv.Close() })
+	t.Cleanup(func() {
+		srv.Close()
+		// A later simulator on the same port is another cluster: it
+		// must not find this one's strategy kept for a reopened Connector.
+		clusters.forgetTarget(srv.Addr())
+	})
 	return srv
 }
 

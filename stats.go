@@ -37,7 +37,9 @@ type TimelineEvent struct {
 	QueryID string
 }
 
-// Stats returns a snapshot of the connector's strategy state and counters.
+// Stats returns a snapshot of the strategy state and counters of the
+// connector's cluster: every Connector of the process to the same cluster
+// shares them.
 func (c *Connector) Stats() Stats {
 	counts := c.state.Counts()
 	st := Stats{

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -42,8 +43,10 @@ type Resumer struct {
 type flight struct {
 	done    chan struct{}
 	err     error
-	waiters int                // callers waiting for this run
-	cancel  context.CancelFunc // ends the run when its last waiter gives up
+	start   time.Time
+	last    atomic.Pointer[string] // the last status the run saw
+	waiters int                    // callers waiting for this run
+	cancel  context.CancelFunc     // ends the run when its last waiter gives up
 }
 
 // Resume makes sure the cluster is active: status -> resume if suspended ->
@@ -51,7 +54,9 @@ type flight struct {
 // fails counts as "not yet". Concurrent callers share one run, which does
 // not depend on any one caller's context: a caller whose ctx ends stops
 // waiting (and gets ctx's error) while the others go on waiting; the run
-// itself stops when its last waiter has given up, or at the timeout.
+// itself stops when its last waiter has given up, or at the timeout. A
+// caller that stops waiting gets ctx's error, with the last status the run
+// saw when it saw one.
 func (r *Resumer) Resume(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -60,10 +65,10 @@ func (r *Resumer) Resume(ctx context.Context) error {
 	f := r.flight
 	if f == nil {
 		fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		f = &flight{done: make(chan struct{}), cancel: cancel}
+		f = &flight{done: make(chan struct{}), cancel: cancel, start: time.Now()}
 		r.flight = f
 		go func() {
-			err := r.run(fctx)
+			err := r.run(fctx, f)
 			cancel()
 			r.mu.Lock()
 			if r.flight == f {
@@ -89,11 +94,14 @@ func (r *Resumer) Resume(ctx context.Context) error {
 			}
 		}
 		r.mu.Unlock()
+		if last := f.last.Load(); last != nil {
+			return fmt.Errorf("cluster still %q after %v: %w", *last, time.Since(f.start).Round(time.Millisecond), ctx.Err())
+		}
 		return ctx.Err()
 	}
 }
 
-func (r *Resumer) run(ctx context.Context) error {
+func (r *Resumer) run(ctx context.Context, f *flight) error {
 	poll, timeout := r.PollInterval, r.Timeout
 	if poll <= 0 {
 		poll = 5 * time.Second
@@ -111,6 +119,7 @@ func (r *Resumer) run(ctx context.Context) error {
 		st, err := r.API.Status(ctx)
 		if err == nil {
 			last, lastErr = st, nil
+			f.last.Store(&st)
 			switch st {
 			case Active:
 				if r.OnResumed != nil {

@@ -3,6 +3,7 @@ package resume
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -173,6 +174,33 @@ func waitUntil(t *testing.T, cond func() bool) {
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatal("condition not reached within 10s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// A caller that stops waiting (its own deadline, shorter than the run's)
+// is told the last status the shared run saw.
+func TestResumeCallerDeadlineNamesLastStatus(t *testing.T) {
+	fc := &fakeCluster{status: Suspended, resumingPolls: 1 << 30, final: Active}
+	r := &Resumer{API: fc, PollInterval: time.Millisecond, Timeout: time.Hour}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	err := r.Resume(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), `"resuming"`) {
+		t.Fatalf("err = %v, want the deadline and the last status", err)
+	}
+	// The run ends once its last waiter has gone.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r.mu.Lock()
+		idle := r.flight == nil
+		r.mu.Unlock()
+		if idle {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the run outlived its last waiter")
 		}
 		time.Sleep(time.Millisecond)
 	}
