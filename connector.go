@@ -203,8 +203,14 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 		defer cancel()
 	}
 	cn := &conn{ctr: c, created: time.Now(), life: c.lives[c.nextLife.Add(1)%lifeShards]}
-	if err := cn.withRecovery(ctx, "connect", "", false, func(ctx context.Context) error {
-		return cn.authenticate(ctx)
+	o := cn.newOp("connect", true, nil)
+	if err := cn.run(ctx, o, func(ctx context.Context) error {
+		s, err := cn.authenticate(ctx, o)
+		if err != nil {
+			return failAt(stageSession, nil, err)
+		}
+		cn.sid, cn.strategy = s.id, s.strategy
+		return nil
 	}); err != nil {
 		return nil, err
 	}
@@ -428,6 +434,9 @@ func (c *Connector) resume(ctx context.Context) error {
 			API:          clusterAPI{c: c},
 			PollInterval: c.cfg.ResumePollInterval,
 			Timeout:      c.cfg.AutoResumeTimeout,
+			OnPoll: func(status string, err error) {
+				c.log.Debug("resume poll", "status", status, "error", err, "strategy", c.state.Active(), "transition_type", bluegreen.Resumed, "query_id", "")
+			},
 			OnResumed: func(took time.Duration, called bool) {
 				if !called {
 					return // already active or resumed by someone else: nothing this connector did
