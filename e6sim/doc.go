@@ -58,11 +58,25 @@
 //	code = Unavailable  desc = status: 503 service unavailable: cluster is suspended
 //
 // A call that is already past the gateway when its stack is torn down (the
-// teardown interrupts it) fails with the gRPC form of 456 in either mode,
-// since its HTTP status has been sent: `status: 456 wrong strategy:
-// strategy "blue" was torn down during the call (live: green)`. Likewise a
-// call interrupted by a suspension gets `status: 503 service unavailable:
-// cluster was suspended during the call`.
+// teardown interrupts it) is answered the way a dying server answers, with
+// UNAVAILABLE (`connection reset: strategy "blue" was torn down during the
+// call (live: green)`), never with a 456: the engine may have executed it,
+// and a 456 means the call never reached an engine. Nothing of such a call
+// stays behind: a session or query it would have created is not
+// registered. A call interrupted by a suspension likewise gets UNAVAILABLE
+// (`connection reset: the cluster was suspended during the call`).
+//
+// A draining stack answers 456 to an authenticate, except for a user who
+// still has a query open there (an expired session is renewed so that the
+// drain can let that query finish).
+//
+// # What the simulator records
+//
+// [Server.Queries] and [Server.Query] return, per query, the stack that
+// prepared it, whether it was executed, when it ended, and whether its stack
+// was torn down while it was open; [Server.Teardowns] lists when each stack
+// was torn down. Tests judge from this record which interruptions were
+// allowed, instead of from how fast the machine ran.
 //
 // # Keepalive
 //
