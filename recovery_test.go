@@ -453,7 +453,7 @@ func newRecordLogger(h *recordHandler) *slog.Logger {
 }
 
 func (h *recordHandler) Enabled(context.Context, slog.Level) bool { return true }
-func (h *recordHandler) WithGroup(string) slog.Handler             { return h }
+func (h *recordHandler) WithGroup(string) slog.Handler            { return h }
 func (h *recordHandler) WithAttrs(as []slog.Attr) slog.Handler {
 	c := *h
 	c.attrs = append(append([]slog.Attr(nil), h.attrs...), as...)

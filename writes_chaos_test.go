@@ -50,7 +50,7 @@ func TestChaosWrites(t *testing.T) {
 
 		type outcome struct {
 			ok, unknown, safe, other []int64
-			otherErrs            map[string]int
+			otherErrs                map[string]int
 		}
 		var mu sync.Mutex
 		all := outcome{otherErrs: map[string]int{}}
