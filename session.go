@@ -149,10 +149,13 @@ func (cn *conn) authenticate(ctx context.Context, o *op) (session, error) {
 		o.n456++
 		o.stale = st
 	}
-	dctx := ctx
+	// The detection (or the wait for another caller's) ends with the
+	// connector too.
+	dctx, stop := cn.untilClosed(ctx)
+	defer stop()
 	if t := ctr.cfg.StrategyDetectionTimeout; t > 0 {
 		var cancel context.CancelFunc
-		dctx, cancel = context.WithTimeout(ctx, t)
+		dctx, cancel = context.WithTimeout(dctx, t)
 		defer cancel()
 	}
 	var sid string
