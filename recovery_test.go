@@ -527,3 +527,27 @@ func TestDebugRecords(t *testing.T) {
 		t.Errorf("retry after a 456: %v", r)
 	}
 }
+
+// Close ends a wait in backoff at once, with ErrConnClosed (a query that
+// finished its attempts would end in ErrRetriesExhausted instead).
+func TestCloseEndsBackoff(t *testing.T) {
+	srv := startSim(t, e6sim.Config{})
+	db, ctr := openDB(t, srv, WithRetry(10, 2*time.Second))
+	if err := db.Ping(); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.SetFaults([]e6sim.FaultRule{{Method: "prepareStatementV2", Kind: e6sim.FaultUnavailable}}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := db.Query("SELECT 1")
+		done <- err
+	}()
+	waitFor(t, 20*time.Second, "two failed prepares", func() bool { return srv.Stats().FaultsFired >= 2 })
+	ctr.Close()
+	err := <-done
+	if !errors.Is(err, ErrConnClosed) || errors.Is(err, ErrRetriesExhausted) {
+		t.Fatalf("err = %v, want ErrConnClosed", err)
+	}
+}
