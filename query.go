@@ -586,10 +586,10 @@ func (r *rows) Next(dest []driver.Value) error {
 }
 
 // interrupted turns a failure after rows were delivered into the error the
-// application sees: never a silent re-run that would repeat rows. A query
-// that is gone (its stack torn down, lost, the connection cut mid-stream)
-// is ErrQueryInterrupted; a refusal that kept coming until the budget ran
-// out says so.
+// application sees: never a silent re-run that would repeat rows. Only a
+// query that is gone (its stack torn down, lost, the connection cut
+// mid-stream) is ErrQueryInterrupted; a refusal that kept coming until the
+// budget ran out is ErrRetriesExhausted with the refusal's sentinel.
 func (r *rows) interrupted(err error) error {
 	var f *failure
 	spentOut := errors.As(err, &f) && f.spent
@@ -600,17 +600,19 @@ func (r *rows) interrupted(err error) error {
 		err = f.err
 	}
 	e := newError("fetch", r.q.id, err)
+	if spentOut {
+		// The query is still there; its calls kept being refused.
+		e.cause = fmt.Errorf("%w: %w", ErrRetriesExhausted, err)
+		e.Rows, e.Retryable, e.Attempts = r.delivered, r.read, max(r.cn.ctr.cfg.MaxRetryAttempts, 1)
+		return e
+	}
 	kind := rpc.Classify(err)
-	if kind == rpc.KindWrongStrategy || kind == rpc.KindNotFound || kind == rpc.KindClusterUnavailable || kind == rpc.KindAccessDenied || transportFailure(err) {
+	if kind == rpc.KindWrongStrategy || kind == rpc.KindNotFound || transportFailure(err) {
 		if r.cn.ctr.closed.Load() {
 			return e
 		}
 		e = &Error{Op: "fetch", QueryID: r.q.id, Strategy: r.q.strategy, Rows: r.delivered, sentinel: ErrQueryInterrupted,
 			cause: err, Code: e.Code, Message: e.Message, Retryable: r.read}
-		if spentOut {
-			e.cause = fmt.Errorf("%w: %w", ErrRetriesExhausted, err)
-			e.Attempts = max(r.cn.ctr.cfg.MaxRetryAttempts, 1)
-		}
 		r.cn.ctr.state.Count("interrupted", 1)
 		if kind == rpc.KindWrongStrategy {
 			r.cn.ctr.metrics.wrong456(r.ctx, 1, e) // surfaced: rows were delivered, so no retry

@@ -551,3 +551,31 @@ func TestCloseEndsBackoff(t *testing.T) {
 		t.Fatalf("err = %v, want ErrConnClosed", err)
 	}
 }
+
+// A refusal that keeps coming on a stream after rows were delivered uses
+// the fetch's budget and says so; the query is not called interrupted.
+func TestMidStreamRefusalExhausted(t *testing.T) {
+	srv := startSim(t, e6sim.Config{ChunkRows: 100})
+	db, _ := openDB(t, srv, WithPrefetch(0), WithRetry(3, 100*time.Millisecond))
+	rows, err := db.Query("SELECT * FROM range(2000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		n++
+		if n == 500 {
+			if err := srv.SetFaults([]e6sim.FaultRule{{Method: "getNextResultBatch", Kind: e6sim.FaultAccessDenied}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	err = rows.Err()
+	if !errors.Is(err, ErrRetriesExhausted) || !errors.Is(err, ErrSessionExpired) || errors.Is(err, ErrQueryInterrupted) || !SafeToRetry(err) {
+		t.Fatalf("err = %v, want retries exhausted on an expired session, safe to retry (a read)", err)
+	}
+	if f := srv.Stats().FaultsFired; f != 3 {
+		t.Fatalf("%d refused fetches, want 3 (MaxRetryAttempts)", f)
+	}
+}
