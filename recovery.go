@@ -238,6 +238,7 @@ func (cn *conn) run(ctx context.Context, o *op, attempt func(ctx context.Context
 			f = &failure{err: err, stage: stageSession}
 		}
 		if rpc.Classify(f.err) == rpc.KindWrongStrategy && !isFinal(f.err) {
+			cn.ctr.state.Count("456", 1)
 			o.n456++
 			if o.stale = strategyOf(f.err); o.stale == "" {
 				o.stale = cn.strategy
@@ -282,7 +283,6 @@ func (cn *conn) repair(ctx context.Context, o *op, f *failure) error {
 	}
 	switch kind {
 	case rpc.KindWrongStrategy:
-		cn.ctr.state.Count("456", 1)
 		if strategy != "" {
 			// Ignored if the strategy went live again (a new deployment
 			// of that stack) after the failed call was sent.

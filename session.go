@@ -73,23 +73,25 @@ func (c *Connector) stackSession(ctx context.Context, strategy, refused string) 
 
 // sessionFor returns a session on strategy: the connection's own when it
 // is on that stack, else the connector's session of that stack. refused is
-// a session the server has just refused ("" if none).
+// a session the server has just refused ("" if none): then a new session is
+// made (a kept one is as old as the refused one, and would likely cost an
+// attempt to find out), and kept as the connection's when the connection
+// is on that stack.
 func (cn *conn) sessionFor(ctx context.Context, strategy, refused string, o *op) (string, error) {
-	if strategy == cn.strategy && cn.sid != "" && cn.sid != refused {
-		return cn.sid, nil
-	}
-	if strategy == cn.strategy && cn.sid != "" && cn.sid == refused {
-		sid, err := cn.reauthOn(ctx, strategy, o)
-		if err != nil {
-			return "", err
+	if refused == "" {
+		if strategy == cn.strategy && cn.sid != "" {
+			return cn.sid, nil
 		}
+		return cn.ctr.stackSession(ctx, strategy, "")
+	}
+	sid, err := cn.reauthOn(ctx, strategy, o)
+	if err != nil {
+		return "", err
+	}
+	if strategy == cn.strategy {
 		cn.sid = sid
-		return sid, nil
 	}
-	if refused != "" {
-		cn.logReauth(ctx, strategy, o)
-	}
-	return cn.ctr.stackSession(ctx, strategy, refused)
+	return sid, nil
 }
 
 // reauthOn makes a new session on strategy after the server refused one.
