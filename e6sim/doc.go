@@ -94,6 +94,8 @@
 //	POST   /suspend | /resume | /expire
 //	GET    /faults          POST /faults (JSON array of FaultRule)          DELETE /faults
 //	GET    /stats           (Stats as JSON)
+//	GET    /queries/{id}    (the QueryRecord of one query as JSON)
+//	GET    /teardowns       (the Teardowns as JSON)
 //	GET    /metrics         (the same counters in the Prometheus text format)
 //
 // It refuses to start on a non-loopback address without [Config.AdminToken];
