@@ -37,7 +37,7 @@ func TestQueryLostToRedeployedStackIsRerun(t *testing.T) {
 			r.err = db.QueryRowContext(ctx, "SELECT count(*) FROM numbers WHERE id < 1000").Scan(&r.n)
 			done <- r
 		}()
-		waitFor(t, 5*time.Second, "the fetch to be held", func() bool { return srv.Stats().FaultsFired == 1 })
+		waitFor(t, time.Minute, "the fetch to be held", func() bool { return srv.Stats().FaultsFired == 1 })
 		for range 2 {
 			if err := srv.Switch(ctx, time.Hour, 0); err != nil {
 				t.Fatal(err)
@@ -71,7 +71,7 @@ func TestWriteLostAfterExecuteIsNotRerun(t *testing.T) {
 		_, err := db.ExecContext(ctx, "CREATE TEMP TABLE t_lost AS SELECT 1 AS x")
 		done <- err
 	}()
-	waitFor(t, 5*time.Second, "the fetch to be held", func() bool { return srv.Stats().FaultsFired == 1 })
+	waitFor(t, time.Minute, "the fetch to be held", func() bool { return srv.Stats().FaultsFired == 1 })
 	for range 2 {
 		if err := srv.Switch(ctx, time.Hour, 0); err != nil {
 			t.Fatal(err)

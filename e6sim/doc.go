@@ -21,8 +21,9 @@
 //     response that has the field, and the other stack already serves. Then
 //     the other stack is live and the old one drains: it serves every call
 //     of its existing sessions and queries with new_strategy=<live>, answers
-//     a new authenticate with 456, and after the drain period is torn down
-//     (every call to it gets 456). A drain of 0 is an abrupt deployment.
+//     a new authenticate with 456 (unless its user still has a query open
+//     there), and after the drain period is torn down (every call to it
+//     gets 456). A drain of 0 is an abrupt deployment.
 //   - [Server.Suspend]: every QueryEngineService call gets 503 and all
 //     sessions and queries are dropped; ClusterService reports `suspended`.
 //     ClusterService resume (or [Server.Resume]) reports `resuming` for
@@ -32,7 +33,9 @@
 //   - Sessions expire after [Config.SessionTTL] or on [Server.ExpireSessions]:
 //     INTERNAL "Access denied ...".
 //   - [FaultRule]s inject 456, 503, Access denied, UNAVAILABLE or latency
-//     per rpc, with a probability and/or a count. Hostile kinds make the
+//     per rpc, with a probability and/or a count; with [FaultRule.After]
+//     the call is served first and its answer replaced by UNAVAILABLE (a
+//     connection reset after, say, a write committed) or a stall. Hostile kinds make the
 //     server misbehave instead: a batch column of the wrong vector type
 //     ([FaultWrongType]), shorter than the chunk ([FaultShortVector]) or
 //     without its nullSet ([FaultMissingNullSet]), an absurd Chunk.size
@@ -94,6 +97,8 @@
 //	POST   /suspend | /resume | /expire
 //	GET    /faults          POST /faults (JSON array of FaultRule)          DELETE /faults
 //	GET    /stats           (Stats as JSON)
+//	GET    /queries/{id}    (the QueryRecord of one query as JSON)
+//	GET    /teardowns       (the Teardowns as JSON)
 //	GET    /metrics         (the same counters in the Prometheus text format)
 //
 // It refuses to start on a non-loopback address without [Config.AdminToken];

@@ -19,29 +19,29 @@ const maxRecordSQL = 4 << 10
 // it whether an interruption was allowed: a query may be lost only if its
 // stack was torn down while it was open (TornDown).
 type QueryRecord struct {
-	ID       string
-	Stack    string // "blue" or "green": the stack that prepared it
-	SQL      string // the statement text (cut after 4 KiB)
-	Prepared time.Time
+	ID       string    `json:"id"`
+	Stack    string    `json:"stack"` // "blue" or "green": the stack that prepared it
+	SQL      string    `json:"sql"`   // the statement text (cut after 4 KiB)
+	Prepared time.Time `json:"prepared"`
 	// Executed says executeStatement(V2) ran the statement on the engine
 	// (whatever the client was answered afterwards).
-	Executed bool
+	Executed bool `json:"executed"`
 	// Ended is zero while the query is open; it is set when the query is
 	// cleared, cancelled, reclaimed idle, or lost with its stack.
-	Ended time.Time
+	Ended time.Time `json:"ended"`
 	// TornDown says its stack was torn down (or the cluster suspended)
 	// while the query was still open.
-	TornDown bool
+	TornDown bool `json:"torn_down"`
 }
 
 // Teardown records one stack being torn down: its sessions and queries
 // were dropped at At.
 type Teardown struct {
-	Stack string
-	At    time.Time
+	Stack string    `json:"stack"`
+	At    time.Time `json:"at"`
 	// Reason says what tore it down: "abrupt switch", "drain period
 	// over", "new switch", "suspend", ...
-	Reason string
+	Reason string `json:"reason"`
 }
 
 // queryLog is the bounded history of query records (the newest kept) and
