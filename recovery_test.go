@@ -579,3 +579,25 @@ func TestMidStreamRefusalExhausted(t *testing.T) {
 		t.Fatalf("%d refused fetches, want 3 (MaxRetryAttempts)", f)
 	}
 }
+
+// Close ends a strategy detection at once, with ErrConnClosed.
+func TestCloseEndsDetection(t *testing.T) {
+	srv := startSim(t, e6sim.Config{})
+	if err := srv.SetFaults([]e6sim.FaultRule{{Method: "authenticate", Kind: e6sim.FaultStall}}); err != nil {
+		t.Fatal(err)
+	}
+	ctr, err := NewConnector(testConfig(t, srv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := ctr.Connect(context.Background())
+		done <- err
+	}()
+	waitFor(t, 20*time.Second, "the stalled probe", func() bool { return srv.Stats().FaultsFired >= 1 })
+	ctr.Close()
+	if err := <-done; !errors.Is(err, ErrConnClosed) {
+		t.Fatalf("err = %v, want ErrConnClosed", err)
+	}
+}
