@@ -511,20 +511,23 @@ func TestDebugRecords(t *testing.T) {
 		"strategy detection probe": {"strategy", "answer", "transition_type", "query_id"},
 		"resume poll":              {"status", "strategy", "transition_type"},
 	}
-	for msg, keys := range want {
-		r := rec.find(msg)
-		if r == nil {
-			t.Errorf("no DEBUG record %q", msg)
-			continue
-		}
-		for _, k := range keys {
-			if _, ok := r[k]; !ok {
-				t.Errorf("record %q has no %s: %v", msg, k, r)
+	for _, msg := range []string{"retrying", "re-authenticating", "strategy detection probe", "resume poll"} {
+		t.Run(msg, func(t *testing.T) {
+			r := rec.find(msg)
+			if r == nil {
+				t.Fatalf("no DEBUG record %q", msg)
 			}
-		}
-	}
-	if r := rec.findWith("retrying", "reason", "wrong_strategy"); r == nil || r["transition_type"] != "recovered_456" {
-		t.Errorf("retry after a 456: %v", r)
+			for _, k := range want[msg] {
+				if _, ok := r[k]; !ok {
+					t.Errorf("record %q has no %s: %v", msg, k, r)
+				}
+			}
+			if msg == "retrying" {
+				if r := rec.findWith("retrying", "reason", "wrong_strategy"); r == nil || r["transition_type"] != "recovered_456" {
+					t.Errorf("retry after a 456: %v", r)
+				}
+			}
+		})
 	}
 }
 
