@@ -258,28 +258,47 @@ func TestMidStream503Resent(t *testing.T) {
 	}
 }
 
-// Exec of a SELECT cut mid-read is run again: Exec delivers no rows.
+// Exec of a SELECT cut mid-read (after 300 rows) is run again: Exec
+// delivers no rows.
 func TestExecOfReadRunAgain(t *testing.T) {
 	srv := startSim(t, e6sim.Config{ChunkRows: 100})
 	db, _ := openDB(t, srv)
 	if err := db.Ping(); err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.SetFaults([]e6sim.FaultRule{{Method: "getNextResultBatch", Kind: e6sim.FaultUnavailable, After: true, Count: 1, Probability: 1}}); err != nil {
+	if err := srv.SetFaults([]e6sim.FaultRule{{Method: "getNextResultBatch", Kind: e6sim.FaultLatency, Latency: 500 * time.Millisecond, Count: 3}}); err != nil {
 		t.Fatal(err)
 	}
-	// The third fetch fails: two batches were read already.
-	srv.SetFaults(nil)
-	if err := srv.SetFaults([]e6sim.FaultRule{{Method: "getNextResultBatch", Kind: e6sim.FaultLatency, Latency: time.Millisecond, Count: 2},
-		{Method: "getNextResultBatch", Kind: e6sim.FaultUnavailable, Count: 1}}); err != nil {
+	prep := rpcs(srv, "prepareStatementV2")
+	type result struct {
+		n   int64
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, err := db.Exec("SELECT * FROM range(1000)")
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		n, _ := res.RowsAffected()
+		done <- result{n: n}
+	}()
+	// The third fetch is held: the next one is cut after the engine
+	// answered it.
+	waitFor(t, 20*time.Second, "the third fetch", func() bool { return srv.Stats().FaultsFired == 3 })
+	if err := srv.SetFaults([]e6sim.FaultRule{{Method: "getNextResultBatch", Kind: e6sim.FaultUnavailable, After: true, Count: 1}}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := db.Exec("SELECT * FROM range(1000)")
-	if err != nil {
-		t.Fatalf("err = %v, want the read run again", err)
+	r := <-done
+	if r.err != nil || r.n != 1000 {
+		t.Fatalf("%d rows, err %v; want 1000, the read run again", r.n, r.err)
 	}
-	if n, _ := res.RowsAffected(); n != 1000 {
-		t.Fatalf("%d rows", n)
+	if srv.Stats().FaultsFired != 4 {
+		t.Fatal("the cut was not met")
+	}
+	if n := rpcs(srv, "prepareStatementV2") - prep; n != 2 {
+		t.Fatalf("%d prepares, want 2", n)
 	}
 }
 
