@@ -378,6 +378,12 @@ func TestStatusCancelOnDrainingStack(t *testing.T) {
 	if err != nil {
 		t.Fatalf("status/cancel of a query on the draining stack: %v", err)
 	}
+	if n := srv.Stats().CancelCalls; n != 1 {
+		t.Fatalf("%d cancels answered, want 1", n)
+	}
+	if rec, ok := srv.Query(id); !ok || rec.Stack != "blue" || rec.Ended.IsZero() {
+		t.Fatalf("the query's record: %+v (found %v), want it on blue and ended by the cancel", rec, ok)
+	}
 }
 
 // ExplainAnalyze of a write refused with Access denied after execute: the
