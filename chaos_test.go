@@ -24,6 +24,16 @@ func chaosTime(short, full time.Duration) time.Duration {
 	return short
 }
 
+// chaosN picks a scenario's worker count or query size: the short runs keep
+// the scenario's shape with less work, so that a loaded 2-core machine
+// runs them in seconds.
+func chaosN(short, full int) int {
+	if *chaosFull {
+		return full
+	}
+	return short
+}
+
 // chaosDriver adapts the connector to the chaos workload (as package
 // chaos/e6chaos does; that package imports this one, so these tests cannot).
 type chaosDriver struct{ c *Connector }
@@ -87,11 +97,17 @@ func chaosDB(t *testing.T, srv *e6sim.Server, workers int, opts ...Option) (*sql
 // runChaos runs the workload and logs what the lead needs to see.
 func runChaos(t *testing.T, db *sql.DB, cfg chaos.Config) chaos.Result {
 	t.Helper()
+	// The deadlines only bound a run that hangs: a query takes tens of
+	// milliseconds on a quiet machine and has been measured at up to 12 s
+	// on a loaded one. No verdict depends on them.
 	if cfg.Grace == 0 {
-		cfg.Grace = 30 * time.Second
+		cfg.Grace = 3 * time.Minute
 	}
 	if cfg.QueryTimeout == 0 {
-		cfg.QueryTimeout = 20 * time.Second
+		cfg.QueryTimeout = 2 * time.Minute
+	}
+	if cfg.AggRows == 0 {
+		cfg.AggRows = chaosN(20_000, 200_000)
 	}
 	res, err := chaos.Run(context.Background(), db, cfg)
 	if err != nil {
@@ -109,6 +125,13 @@ func runChaos(t *testing.T, db *sql.DB, cfg chaos.Config) chaos.Result {
 	}
 	if res.Wrong != 0 {
 		t.Errorf("%d queries returned wrong rows", res.Wrong)
+	}
+	// Only a teardown may interrupt a query: every interruption must be of
+	// a query whose stack the simulator recorded as torn down while the
+	// query was open.
+	if res.Unexplained != 0 {
+		t.Errorf("%d interrupted queries were not cut short by a teardown (the simulator's record): %v",
+			res.Unexplained, res.UnexplainedSamples)
 	}
 	return res
 }
@@ -145,10 +168,11 @@ func expectConverged(t *testing.T, res chaos.Result) {
 
 func TestChaosSteady(t *testing.T) {
 	srv := startSim(t, e6sim.Config{ChunkRows: 1000})
-	db, ctr := chaosDB(t, srv, 64)
+	workers := chaosN(16, 64)
+	db, ctr := chaosDB(t, srv, workers)
 	res := runChaos(t, db, chaos.Config{
-		Workers: 64, Duration: chaosTime(3*time.Second, 30*time.Second),
-		Mix: chaos.Mix{Agg: 4, Scan: 3, Join: 2, Stream: 1}, StreamRows: 20000,
+		Workers: workers, Duration: chaosTime(3*time.Second, 30*time.Second),
+		Mix: chaos.Mix{Agg: 4, Scan: 3, Join: 2, Stream: 1}, StreamRows: chaosN(2000, 20000),
 		Target: chaos.Sim(srv), Driver: chaosDriver{ctr},
 	})
 	expectNoErrors(t, res)
@@ -162,33 +186,28 @@ func TestChaosSteady(t *testing.T) {
 	}
 }
 
+// Graceful flips every 2 s with a drain of 1.5 s: no stack is still
+// draining when the next switch comes. Each switch after the first also
+// waits until every worker has finished a query since the one before, so
+// that the flips follow the work however slow the machine is. A query
+// still running on its old stack when the drain ends may be cut short:
+// runChaos allows that only for queries the simulator recorded as torn
+// down.
 func TestChaosGracefulFlips(t *testing.T) {
 	signals(t, func(t *testing.T, sig e6sim.Signal) {
 		srv := startSim(t, e6sim.Config{Signal: sig, ChunkRows: 1000})
-		db, ctr := chaosDB(t, srv, 64)
+		workers := chaosN(16, 64)
+		db, ctr := chaosDB(t, srv, workers)
 		res := runChaos(t, db, chaos.Config{
-			Workers: 64, Duration: chaosTime(5*time.Second, 30*time.Second),
+			Workers: workers, Duration: chaosTime(5*time.Second, 30*time.Second),
 			Target: chaos.Sim(srv), Driver: chaosDriver{ctr},
-			Mode: chaos.ModeGraceful, FlipEvery: 2 * time.Second, FirstFlip: time.Second, Drain: 5 * time.Second,
+			Mode: chaos.ModeGraceful, FlipEvery: 2 * time.Second, FirstFlip: time.Second, Drain: 1500 * time.Millisecond,
+			WaitForWorkers: true,
 		})
 		if res.Failed != 0 {
 			t.Errorf("%d queries failed (errors %v): a 456 or another error reached the application", res.Failed, res.Errors)
 		}
-		// With a switch every 2 s the simulator's two stacks cannot drain
-		// for 5 s: a switch tears down the stack still draining from the
-		// one before. Only a query running across two switches can lose
-		// its stack; any other interruption breaks the contract.
-		outlived := 0
-		for _, q := range res.Log {
-			if q.Outcome != "interrupted" {
-				continue
-			}
-			if !outlivedDrain(res, q) {
-				t.Errorf("%s query interrupted on a draining stack it had not outlived: %v", q.Kind, q.Err)
-			}
-			outlived++
-		}
-		t.Logf("queries that outlived their draining stack (interrupted): %d", outlived)
+		t.Logf("queries cut short by the end of a drain (interrupted): %d", res.Interrupted)
 		expectConverged(t, res)
 		if res.Transitions != int64(len(res.Deployments)) {
 			t.Errorf("%d deployments but the connector moved %d times", len(res.Deployments), res.Transitions)
@@ -196,28 +215,19 @@ func TestChaosGracefulFlips(t *testing.T) {
 	})
 }
 
-// outlivedDrain reports whether q was still running when a later switch
-// tore its stack down: a switch that deploys q's stack again tears down
-// the deployment of it that was draining.
-func outlivedDrain(res chaos.Result, q chaos.Query) bool {
-	end := q.Begin.Add(q.Took)
-	for i, d := range res.Deployments {
-		if i > 0 && d.To == q.Stack && q.Begin.Before(d.Trigger) && end.After(d.Trigger) {
-			return true
-		}
-	}
-	return false
-}
-
 func TestChaosAbruptFlips(t *testing.T) {
 	signals(t, func(t *testing.T, sig e6sim.Signal) {
 		srv := startSim(t, e6sim.Config{Signal: sig, ChunkRows: 500})
-		db, ctr := chaosDB(t, srv, 64)
+		workers := chaosN(16, 64)
+		db, ctr := chaosDB(t, srv, workers)
+		// Each switch after the first waits until every worker has
+		// finished a query since the one before: no query meets two
+		// switches, however slow the machine is.
 		res := runChaos(t, db, chaos.Config{
-			Workers: 64, Duration: chaosTime(4*time.Second, 30*time.Second),
+			Workers: workers, Duration: chaosTime(4*time.Second, 30*time.Second),
 			Mix: chaos.Mix{Agg: 3, Scan: 4, Join: 2, Stream: 1}, StreamRows: 5000,
 			Target: chaos.Sim(srv), Driver: chaosDriver{ctr},
-			Mode: chaos.ModeAbrupt, FlipEvery: chaosTime(time.Second, 2*time.Second),
+			Mode: chaos.ModeAbrupt, FlipEvery: chaosTime(time.Second, 2*time.Second), WaitForWorkers: true,
 		})
 		// Queries that had delivered no rows are re-run: only those that had
 		// may be interrupted, always as ErrQueryInterrupted with a correct
@@ -239,17 +249,28 @@ func TestChaosAbruptFlips(t *testing.T) {
 }
 
 func TestChaosNoStarvation(t *testing.T) {
-	// 48 workers keep paced streams of 20000 rows (about two seconds each)
-	// in flight on the old stack all the time; 16 run short queries. One
-	// graceful switch: new work must move at once, and the streams must
-	// finish where they started.
-	srv := startSim(t, e6sim.Config{ChunkRows: 1000})
-	db, ctr := chaosDB(t, srv, 64)
+	// Three quarters of the workers keep paced streams (about two seconds
+	// each) in flight on the old stack all the time; the others run short
+	// queries. One graceful switch, with a drain longer than the run: new
+	// work must move at once, and the streams must finish where they
+	// started.
+	//
+	// The streams are paced, not long: their pauses keep them in flight
+	// without work. Streams of 20000 rows in batches of 1000 once failed
+	// here at their 20 s deadline (p50 17.9 s against a design of 2 s)
+	// on a loaded machine: the simulator's record showed none was torn
+	// down, and a CPU profile showed the process got a sixth of a core;
+	// 48 streams of 20000 rows simply did not fit in it. The short run
+	// keeps the shape with 2000 rows in batches of 100.
+	rows := chaosN(2000, 20000)
+	srv := startSim(t, e6sim.Config{ChunkRows: rows / 20})
+	workers := chaosN(16, 64)
+	db, ctr := chaosDB(t, srv, workers)
 	res := runChaos(t, db, chaos.Config{
-		Workers: 64, Streamers: 48, Duration: chaosTime(5*time.Second, 30*time.Second),
-		StreamRows: 20000, StreamPaceRows: 1000, StreamPace: 100 * time.Millisecond,
+		Workers: workers, Streamers: workers * 3 / 4, Duration: chaosTime(5*time.Second, 30*time.Second),
+		StreamRows: rows, StreamPaceRows: rows / 20, StreamPace: 100 * time.Millisecond,
 		Target: chaos.Sim(srv), Driver: chaosDriver{ctr},
-		Mode: chaos.ModeGraceful, Flips: 1, FirstFlip: chaosTime(2*time.Second, 15*time.Second), Drain: time.Minute,
+		Mode: chaos.ModeGraceful, Flips: 1, FirstFlip: chaosTime(2*time.Second, 15*time.Second), Drain: time.Hour,
 	})
 	expectNoErrors(t, res)
 	expectConverged(t, res)
@@ -279,7 +300,8 @@ func TestChaosSuspended(t *testing.T) {
 	signals(t, func(t *testing.T, sig e6sim.Signal) {
 		srv := startSim(t, e6sim.Config{Signal: sig, ResumeDuration: time.Second})
 		db, ctr := chaosDB(t, srv, 32, WithSetting("ResumePollInterval", "0.1"))
-		cfg := chaos.Config{Workers: 32, Duration: 300 * time.Millisecond, Target: chaos.Sim(srv), Driver: chaosDriver{ctr}}
+		cfg := chaos.Config{Workers: 32, Duration: 300 * time.Millisecond, Target: chaos.Sim(srv), Driver: chaosDriver{ctr},
+			AggRows: chaosN(20_000, 200_000)}
 		runChaos(t, db, cfg) // warm: the strategy is known, the pool holds sessions
 		srv.Suspend()
 		sent503 := srv.Stats().Sent503
@@ -326,13 +348,21 @@ func TestChaosSuspended(t *testing.T) {
 	})
 }
 
+// Sessions expire all the time: the connector re-authenticates without the
+// application seeing it. The sessions are expired by the flipper every
+// second (after every worker finished a query since the last expiry), not
+// by a 1 s TTL: a session must live from the authenticate to the next call,
+// which on a loaded machine has been measured at several seconds, and no
+// connector survives a TTL shorter than that.
 func TestChaosExpiredSessions(t *testing.T) {
-	srv := startSim(t, e6sim.Config{SessionTTL: time.Second, ChunkRows: 1000})
-	db, ctr := chaosDB(t, srv, 64)
+	srv := startSim(t, e6sim.Config{ChunkRows: 1000})
+	workers := chaosN(16, 64)
+	db, ctr := chaosDB(t, srv, workers)
 	res := runChaos(t, db, chaos.Config{
-		Workers: 64, Duration: chaosTime(4*time.Second, 30*time.Second),
-		Mix: chaos.Mix{Agg: 4, Scan: 3, Join: 2, Stream: 1}, StreamRows: 20000,
+		Workers: workers, Duration: chaosTime(4*time.Second, 30*time.Second),
+		Mix: chaos.Mix{Agg: 4, Scan: 3, Join: 2, Stream: 1}, StreamRows: chaosN(2000, 20000),
 		Target: chaos.Sim(srv), Driver: chaosDriver{ctr},
+		Mode: chaos.ModeMixed, Events: []string{chaos.EventExpire}, FlipEvery: time.Second, WaitForWorkers: true,
 	})
 	expectNoErrors(t, res)
 	if res.Reauths == 0 {
@@ -341,26 +371,29 @@ func TestChaosExpiredSessions(t *testing.T) {
 }
 
 func TestChaosTwoClusters(t *testing.T) {
-	// Cluster A (blue, HTTP signals) deploys every second; cluster B
+	// Cluster A (blue, HTTP signals) deploys every 2 s with a drain of
+	// 1.5 s (no stack is still draining at the next switch); cluster B
 	// (green, gRPC signals) never does. One process, two connectors: each
 	// follows its own cluster only.
 	srvA := startSim(t, e6sim.Config{Strategy: e6sim.Blue, Signal: e6sim.SignalHTTP, ChunkRows: 1000})
 	srvB := startSim(t, e6sim.Config{Strategy: e6sim.Green, Signal: e6sim.SignalGRPC, ChunkRows: 1000})
-	dbA, ctrA := chaosDB(t, srvA, 32)
-	dbB, ctrB := chaosDB(t, srvB, 32)
+	workers := chaosN(8, 32)
+	dbA, ctrA := chaosDB(t, srvA, workers)
+	dbB, ctrB := chaosDB(t, srvB, workers)
 	dur := chaosTime(4*time.Second, 30*time.Second)
 	var resB chaos.Result
 	var errB error
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		resB, errB = chaos.Run(context.Background(), dbB, chaos.Config{Workers: 32, Duration: dur, Grace: 30 * time.Second,
-			QueryTimeout: 20 * time.Second, Target: chaos.Sim(srvB), Driver: chaosDriver{ctrB}, Seed: 2})
+		resB, errB = chaos.Run(context.Background(), dbB, chaos.Config{Workers: workers, Duration: dur, Grace: 3 * time.Minute,
+			QueryTimeout: 2 * time.Minute, AggRows: chaosN(20_000, 200_000), Target: chaos.Sim(srvB), Driver: chaosDriver{ctrB}, Seed: 2})
 	}()
 	t.Log("cluster A:")
 	resA := runChaos(t, dbA, chaos.Config{
-		Workers: 32, Duration: dur, Target: chaos.Sim(srvA), Driver: chaosDriver{ctrA}, Seed: 1,
-		Mode: chaos.ModeGraceful, FlipEvery: chaosTime(time.Second, 2*time.Second), Drain: 5 * time.Second,
+		Workers: workers, Duration: dur, Target: chaos.Sim(srvA), Driver: chaosDriver{ctrA}, Seed: 1,
+		Mode: chaos.ModeGraceful, FlipEvery: 2 * time.Second, FirstFlip: time.Second, Drain: 1500 * time.Millisecond,
+		WaitForWorkers: true,
 	})
 	<-done
 	if errB != nil {
@@ -368,7 +401,9 @@ func TestChaosTwoClusters(t *testing.T) {
 	}
 	t.Logf("cluster B: queries=%d failed=%d wrong=%d interrupted=%d transitions=%d resumes=%d\n%s",
 		resB.Queries, resB.Failed, resB.Wrong, resB.Interrupted, resB.Transitions, resB.Resumes, resB.Details())
-	expectNoErrors(t, resA)
+	if resA.Failed != 0 {
+		t.Errorf("cluster A: %d queries failed (errors %v)", resA.Failed, resA.Errors)
+	}
 	expectConverged(t, resA)
 	expectNoErrors(t, resB)
 	if resB.Wrong != 0 || resB.Queries == 0 {
@@ -393,9 +428,10 @@ func TestChaosRetryOnceAbrupt(t *testing.T) {
 	// path is what keeps the other scenarios clean.
 	signals(t, func(t *testing.T, sig e6sim.Signal) {
 		srv := startSim(t, e6sim.Config{Signal: sig, ChunkRows: 500})
-		db, ctr := chaosDB(t, srv, 64, WithRetry(1, 100*time.Millisecond))
+		workers := chaosN(16, 64)
+		db, ctr := chaosDB(t, srv, workers, WithRetry(1, 100*time.Millisecond))
 		res := runChaos(t, db, chaos.Config{
-			Workers: 64, Duration: chaosTime(3*time.Second, 30*time.Second),
+			Workers: workers, Duration: chaosTime(3*time.Second, 30*time.Second),
 			Mix: chaos.Mix{Agg: 3, Scan: 4, Join: 2, Stream: 1}, StreamRows: 5000,
 			Target: chaos.Sim(srv), Driver: chaosDriver{ctr},
 			Mode: chaos.ModeAbrupt, FlipEvery: chaosTime(500*time.Millisecond, 2*time.Second),

@@ -142,6 +142,7 @@ func newCluster(cfg *Config, key string) *cluster {
 		// (see resume); the shared run ends when the last one gives up.
 		// This only bounds a run nobody would end.
 		Timeout:   24 * time.Hour,
+		OnPoll:    cl.polled,
 		OnResumed: cl.resumed,
 	}
 	return cl
@@ -182,6 +183,14 @@ func (cl *cluster) switchover(sw bluegreen.Switchover) {
 
 // resumed records a resume this process made: once in the shared state,
 // and in every member's metrics and log.
+// polled logs one status poll of a resume at DEBUG, through every member.
+func (cl *cluster) polled(status string, err error) {
+	st := cl.state.Active()
+	cl.each(func(c *Connector) {
+		c.log.Debug("resume poll", "status", status, "error", err, "strategy", st, "transition_type", bluegreen.Resumed, "query_id", "")
+	})
+}
+
 func (cl *cluster) resumed(took time.Duration, called bool) {
 	if !called {
 		return // already active, or resumed by someone else
@@ -296,7 +305,7 @@ func (cl *cluster) reconfirm(ctx context.Context, probe func(ctx context.Context
 // path's observer); a 456 invalidates the strategy and the connection
 // authenticates again, detecting the live strategy. Any other failure is
 // returned for the caller's recovery to judge.
-func (cn *conn) confirmStrategy(ctx context.Context) error {
+func (cn *conn) confirmStrategy(ctx context.Context, o *op) error {
 	ctr := cn.ctr
 	st := cn.strategy
 	probe := func(ctx context.Context) error {
@@ -321,7 +330,8 @@ func (cn *conn) confirmStrategy(ctx context.Context) error {
 		case want == st && fresh:
 			return nil
 		case want != st:
-			return cn.authenticate(ctx)
+			cn.sid = "" // ensureSession authenticates on the new strategy
+			return nil
 		}
 		err = probe(ctx)
 	}
@@ -330,7 +340,8 @@ func (cn *conn) confirmStrategy(ctx context.Context) error {
 	}
 	ctr.state.Count("456", 1)
 	ctr.state.InvalidateAt(st, "", sentAt(err))
-	cn.met456++ // the operation around this counts it when it ends
-	cn.sid = ""
-	return cn.authenticate(ctx)
+	o.n456++
+	o.stale = st
+	cn.sid = "" // ensureSession detects and authenticates
+	return nil
 }

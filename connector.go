@@ -195,8 +195,14 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 		defer cancel()
 	}
 	cn := &conn{ctr: c, created: time.Now(), life: c.lives[c.nextLife.Add(1)%lifeShards]}
-	if err := cn.withRecovery(ctx, "connect", "", false, func(ctx context.Context) error {
-		return cn.authenticate(ctx)
+	o := cn.newOp("connect", true, nil)
+	if err := cn.run(ctx, o, func(ctx context.Context) error {
+		s, err := cn.authenticate(ctx, o)
+		if err != nil {
+			return failAt(stageSession, nil, err)
+		}
+		cn.sid, cn.strategy = s.id, s.strategy
+		return nil
 	}); err != nil {
 		return nil, err
 	}

@@ -46,6 +46,17 @@ var (
 	ErrTLS = errors.New("e6data: TLS handshake failed")
 	// ErrConnClosed: the connection or connector was closed.
 	ErrConnClosed = errors.New("e6data: connection closed")
+	// ErrOutcomeUnknown: a statement that writes was sent for execution and
+	// the connector cannot tell whether it ran (the connection was reset,
+	// the engine's stack went away, the answer was lost). It is never sent
+	// again by the connector, and SafeToRetry is false for it: check
+	// whether the write took effect, or make the write idempotent, before
+	// running it again. It may come with another sentinel (ErrQueryCancelled
+	// when the caller's context ended after the execute was sent).
+	ErrOutcomeUnknown = errors.New("e6data: outcome unknown: the statement may or may not have run")
+	// ErrNoLiveStrategy: strategy detection found no live stack (blue or
+	// green) within the strategy detection timeout.
+	ErrNoLiveStrategy = errors.New("e6data: no live strategy found")
 )
 
 // Error is the detailed form of a failed operation, for errors.As. It
@@ -63,6 +74,7 @@ type Error struct {
 
 	sentinel error
 	cause    error
+	unknown  bool // a write was sent and may or may not have run: matches ErrOutcomeUnknown too
 }
 
 func (e *Error) Error() string {
@@ -82,6 +94,9 @@ func (e *Error) Error() string {
 	if e.Attempts > 1 {
 		fmt.Fprintf(&b, " after %d attempts", e.Attempts)
 	}
+	if e.unknown && !errors.Is(e.sentinel, ErrOutcomeUnknown) {
+		b.WriteString(" (outcome unknown: the statement may or may not have run)")
+	}
 	if e.Message != "" {
 		b.WriteString(": ")
 		b.WriteString(e.Message)
@@ -94,9 +109,12 @@ func (e *Error) Error() string {
 
 // Unwrap returns the sentinel and the cause, so errors.Is matches both.
 func (e *Error) Unwrap() []error {
-	out := make([]error, 0, 2)
+	out := make([]error, 0, 3)
 	if e.sentinel != nil {
 		out = append(out, e.sentinel)
+	}
+	if e.unknown {
+		out = append(out, ErrOutcomeUnknown)
 	}
 	if e.cause != nil {
 		out = append(out, e.cause)
@@ -105,10 +123,16 @@ func (e *Error) Unwrap() []error {
 }
 
 // SafeToRetry reports whether err is a failure after which the application
-// may run the same work again without risking a duplicate effect.
+// may run the same work again without risking a duplicate effect. It is
+// exact: true only when the connector knows the statement did not run (the
+// gateway refused it before routing, or it failed before execute), or the
+// statement only reads (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN, VALUES,
+// TABLE), and the failure is one that running again may cure. It is false
+// for ErrOutcomeUnknown, for a cancelled call, for a statement the server
+// rejected, and for every error that is not the connector's.
 func SafeToRetry(err error) bool {
 	var e *Error
-	return errors.As(err, &e) && e.Retryable
+	return errors.As(err, &e) && e.Retryable && !errors.Is(err, ErrOutcomeUnknown)
 }
 
 // newError turns a failed call into an *Error with the right sentinel.

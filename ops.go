@@ -102,23 +102,49 @@ func RawConn(sc *sql.Conn, f func(Conn) error) error {
 func (cn *conn) LastQueryID() string { return cn.lastQueryID }
 func (cn *conn) Strategy() string    { return cn.strategy }
 
-// session runs f with a valid session, recovering as queries do.
-func (cn *conn) session(ctx context.Context, op string, f func(ctx context.Context) error) error {
-	return cn.withRecovery(ctx, op, "", true, func(ctx context.Context) error {
-		if err := cn.ensureSession(ctx); err != nil {
-			return err
+// session runs f (a call that runs no statement) with a valid session of
+// the connection, recovering as queries do.
+func (cn *conn) session(ctx context.Context, name string, f func(ctx context.Context) error) error {
+	o := cn.newOp(name, true, nil)
+	return cn.run(ctx, o, func(ctx context.Context) error {
+		if _, err := cn.ensureSession(ctx, o); err != nil {
+			return failAt(stageSession, nil, err)
 		}
-		if err := f(ctx); err != nil {
-			return failedBefore(err)
-		}
-		return nil
+		return failAt(stagePrepare, nil, f(ctx))
 	})
+}
+
+// onQuery runs send, a call about the query queryID, on the query's own
+// stack with a session of that stack (the connection's when it is on that
+// stack). A refusal before routing is repaired there and the same call
+// sent again; a query whose stack is gone is reported interrupted.
+func (cn *conn) onQuery(ctx context.Context, name, queryID string, send func(ctx context.Context, q *query) error) error {
+	o := cn.newOp(name, true, nil)
+	o.queryID = queryID
+	err := cn.run(ctx, o, func(ctx context.Context) error {
+		if _, err := cn.ensureSession(ctx, o); err != nil {
+			return failAt(stageSession, nil, err)
+		}
+		q := cn.ref(queryID)
+		sid, err := cn.sessionFor(ctx, q.strategy, "", o)
+		if err != nil {
+			return failAt(stageSession, nil, err)
+		}
+		q.sid = sid
+		return cn.resend(ctx, o, q, stageQuery, nil, func(ctx context.Context) error { return send(ctx, q) })
+	})
+	var e *Error
+	if errors.As(err, &e) && e.sentinel == ErrStrategyMismatch {
+		// The stack the query lived on is not live: the query is gone.
+		e.sentinel, e.Retryable = ErrQueryInterrupted, false
+	}
+	return retag(err, queryID)
 }
 
 // ref finds where a query runs: this connector's record, else its pin,
 // else the connection's own stack.
 func (cn *conn) ref(queryID string) *query {
-	q := &query{id: queryID, strategy: cn.strategy, sid: cn.sid}
+	q := &query{id: queryID, strategy: cn.strategy}
 	if v, ok := cn.ctr.queries.Load(queryID); ok {
 		r := v.(queryRef)
 		q.engineIP, q.strategy = r.engineIP, r.strategy
@@ -130,25 +156,22 @@ func (cn *conn) ref(queryID string) *query {
 
 func (cn *conn) Status(ctx context.Context, queryID string) (QueryStatus, error) {
 	var resp enginepb.StatusResponse
-	err := cn.session(ctx, "status", func(ctx context.Context) error {
-		q := cn.ref(queryID)
+	err := cn.onQuery(ctx, "status", queryID, func(ctx context.Context, q *query) error {
 		return cn.call(ctx, q, enginepb.QueryEngineService_Status_FullMethodName,
-			&enginepb.StatusRequest{EngineIP: q.engineIP, SessionId: cn.sid, QueryId: q.id}, &resp)
+			&enginepb.StatusRequest{EngineIP: q.engineIP, SessionId: q.sid, QueryId: q.id}, &resp)
 	})
 	if err != nil {
-		return QueryStatus{}, retag(err, queryID)
+		return QueryStatus{}, err
 	}
 	return QueryStatus{Running: resp.GetStatus(), RowCount: resp.GetRowCount()}, nil
 }
 
 func (cn *conn) Cancel(ctx context.Context, queryID string) error {
-	err := cn.session(ctx, "cancel", func(ctx context.Context) error {
-		q := cn.ref(queryID)
+	return cn.onQuery(ctx, "cancel", queryID, func(ctx context.Context, q *query) error {
 		var resp enginepb.CancelQueryResponse
 		return cn.call(ctx, q, enginepb.QueryEngineService_CancelQuery_FullMethodName,
-			&enginepb.CancelQueryRequest{EngineIP: q.engineIP, SessionId: cn.sid, QueryId: q.id}, &resp)
+			&enginepb.CancelQueryRequest{EngineIP: q.engineIP, SessionId: q.sid, QueryId: q.id}, &resp)
 	})
-	return retag(err, queryID)
 }
 
 func retag(err error, queryID string) error {
@@ -184,37 +207,43 @@ func (cn *conn) prepared(ctx context.Context, op, text string, args []any, execu
 		}
 	}
 	cfg := cn.ctr.cfg
-	return cn.withRecovery(ctx, op, "", true, func(ctx context.Context) error {
-		if err := cn.ensureSession(ctx); err != nil {
-			return err
+	// A plain explain runs nothing; an explain analyze executes the
+	// statement, which is then never sent again unless it only reads.
+	o := cn.newOp(op, !execute || isReadStatement(text), nil)
+	return cn.run(ctx, o, func(ctx context.Context) error {
+		s, err := cn.ensureSession(ctx, o)
+		if err != nil {
+			return failAt(stageSession, nil, err)
 		}
-		q, err := cn.prepare(ctx, text, cfg.Catalog, cfg.Database)
+		q, err := cn.prepare(ctx, o, s, text, cfg.Catalog, cfg.Database)
 		if err != nil {
 			return err
 		}
+		o.queryID = q.id
 		cn.ctr.track(q)
 		defer cn.ctr.forget(q, "", false)
+		after := stagePrepare // nothing has run
 		if execute {
 			var exec enginepb.ExecuteStatementResponse
 			if err := cn.call(ctx, q, enginepb.QueryEngineService_ExecuteStatement_FullMethodName,
 				&enginepb.ExecuteStatementRequest{EngineIP: q.engineIP, SessionId: q.sid, QueryId: q.id}, &exec); err != nil {
-				return failedBefore(err)
+				return failAt(stageExecute, q, err)
 			}
+			after = stageResult
 			for {
 				var b enginepb.GetNextResultBatchResponse
-				if err := cn.call(ctx, q, enginepb.QueryEngineService_GetNextResultBatch_FullMethodName,
-					&enginepb.GetNextResultBatchRequest{EngineIP: q.engineIP, SessionId: q.sid, QueryId: q.id}, &b); err != nil {
-					return failedBefore(err)
+				if err := cn.resend(ctx, o, q, after, nil, func(ctx context.Context) error {
+					return cn.call(ctx, q, enginepb.QueryEngineService_GetNextResultBatch_FullMethodName,
+						&enginepb.GetNextResultBatchRequest{EngineIP: q.engineIP, SessionId: q.sid, QueryId: q.id}, &b)
+				}); err != nil {
+					return err
 				}
 				if wire.IsEnd(b.GetResultBatch()) {
 					break
 				}
 			}
 		}
-		if err := f(ctx, q); err != nil {
-			return failedBefore(err)
-		}
-		return nil
+		return cn.resend(ctx, o, q, after, nil, func(ctx context.Context) error { return f(ctx, q) })
 	})
 }
 

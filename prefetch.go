@@ -51,10 +51,10 @@ func (r *rows) startPrefetch(spare wire.Chunk) {
 	recycle(&spare)
 	p.free <- spare
 	r.pf = p
-	go r.prefetchLoop(r.bind(ctx), p)
+	go r.prefetchLoop(r.bind(ctx), p, r.q.sid)
 }
 
-func (r *rows) prefetchLoop(ctx context.Context, p *prefetcher) {
+func (r *rows) prefetchLoop(ctx context.Context, p *prefetcher, sid string) {
 	defer close(p.exited)
 	for {
 		var c wire.Chunk
@@ -71,7 +71,7 @@ func (r *rows) prefetchLoop(ctx context.Context, p *prefetcher) {
 				}
 			}
 		}
-		end, err := r.fetchBatch(ctx, &c, false)
+		end, err := r.fetchBatch(ctx, &c, sid)
 		select {
 		case p.out <- fetched{chunk: c, end: end, err: err}:
 		case <-ctx.Done():
@@ -93,10 +93,11 @@ func (r *rows) stopPrefetch() {
 }
 
 // receive makes the next prefetched batch the current one. A failure is
-// returned exactly as a synchronous fetch would return it; an "Access
-// denied" is repaired here (re-authentication belongs to the connection)
-// and the batch asked for again, after which prefetching resumes.
-func (r *rows) receive(ctx context.Context) error {
+// returned exactly as a synchronous fetch would return it; a refusal before
+// routing (Access denied, 503) is repaired here (re-authentication belongs
+// to the connection) and the same batch asked for again under o's budget,
+// after which prefetching resumes.
+func (r *rows) receive(ctx context.Context, o *op) error {
 	p := r.pf
 	var f fetched
 	got := false
@@ -112,7 +113,7 @@ func (r *rows) receive(ctx context.Context) error {
 		// The goroutine stopped because the query's context ended: a
 		// fetch here reports that the way it always has.
 		r.stopPrefetch()
-		return r.fetchCurrent(ctx)
+		return r.fetchCurrent(ctx, o, nil)
 	}
 	spare := r.chunk
 	recycle(&spare)
@@ -124,13 +125,10 @@ func (r *rows) receive(ctx context.Context) error {
 	if f.err != nil {
 		r.stopPrefetch() // it has returned after sending the error
 		r.chunk.Rows = 0
-		if rpc.Classify(f.err) != rpc.KindAccessDenied || max(r.cn.ctr.cfg.MaxRetryAttempts, 1) < 2 {
+		if k := rpc.Classify(f.err); k != rpc.KindAccessDenied && k != rpc.KindClusterUnavailable {
 			return f.err
 		}
-		if err := r.reauth(ctx); err != nil {
-			return err
-		}
-		return r.fetchCurrent(ctx)
+		return r.fetchCurrent(ctx, o, f.err)
 	}
 	r.adopt(&r.chunk)
 	if f.end {
@@ -139,10 +137,11 @@ func (r *rows) receive(ctx context.Context) error {
 	return nil
 }
 
-// fetchCurrent fetches the next batch on the application's goroutine.
-func (r *rows) fetchCurrent(ctx context.Context) error {
+// fetchCurrent fetches the next batch on the application's goroutine;
+// first, when not nil, is a refusal of that fetch already met.
+func (r *rows) fetchCurrent(ctx context.Context, o *op, first error) error {
 	recycle(&r.chunk)
-	end, err := r.fetchInto(ctx, &r.chunk)
+	end, err := r.fetchInto(ctx, o, &r.chunk, first)
 	if end {
 		r.done = true
 	}

@@ -118,11 +118,12 @@ type query struct {
 	tel      *queryTel
 }
 
-// query runs text and returns its rows with the first batch fetched. Every
-// failure before any row reached the application is recovered under the
-// zero-downtime rules; a statement that may have started to write is never
-// run twice.
-func (cn *conn) query(ctx context.Context, text string, o queryOptions) (*rows, error) {
+// query runs text and returns its rows with the first batch fetched (with
+// drain, every batch: Exec delivers no rows, so a read may be run again
+// whenever it fails). Every failure before any row reached the application
+// is recovered under the zero-downtime rules by the recovery engine; a
+// statement that may have started to write is never sent twice.
+func (cn *conn) query(ctx context.Context, text string, o queryOptions, drain bool) (*rows, error) {
 	text = stripTrailingSemicolon(text)
 	var params []*enginepb.ParameterValue
 	if o.serverSide {
@@ -141,15 +142,13 @@ func (cn *conn) query(ctx context.Context, text string, o queryOptions) (*rows, 
 	if o.timeout > 0 {
 		ctx, cancel = context.WithTimeout(ctx, o.timeout)
 	}
-	read := isReadStatement(text)
+	op := cn.newOp("query", isReadStatement(text), tel)
 	var r *rows
-	cn.cur = tel
-	err := cn.withRecovery(ctx, "query", "", read, func(ctx context.Context) error {
+	err := cn.run(ctx, op, func(ctx context.Context) error {
 		var err error
-		r, err = cn.runOnce(ctx, text, params, o, read)
+		r, err = cn.runOnce(ctx, op, text, params, o, drain)
 		return err
 	})
-	cn.cur = nil
 	if err != nil {
 		tel.finish(ctx, failedOutcome(ctx, err), err)
 		cancel()
@@ -169,12 +168,11 @@ func (cn *conn) call(ctx context.Context, q *query, method string, req, resp any
 	return cn.ctr.rpc.Invoke(ctx, rpc.Call{Method: method, Strategy: q.strategy, PlannerIP: q.engineIP, QueryID: q.id}, req, resp, opts...)
 }
 
-// prepare prepares text on the connection's session (prepareStatementV2
-// when a catalog is set, as the Python connector does), bounded by the
-// prepare timeout. Failures the server signals before doing anything stay
-// retryable; everything else is permanent.
-func (cn *conn) prepare(ctx context.Context, text, catalog, database string) (_ *query, err error) {
-	q := &query{strategy: cn.strategy, sid: cn.sid, tel: cn.cur}
+// prepare prepares text in session s (prepareStatementV2 when a catalog is
+// set, as the Python connector does), bounded by the prepare timeout. A
+// failure is one at stagePrepare: nothing ran.
+func (cn *conn) prepare(ctx context.Context, o *op, s session, text, catalog, database string) (_ *query, err error) {
+	q := &query{strategy: s.strategy, sid: s.id, tel: o.tel}
 	ctx, span := q.tel.phase(ctx, spanPrepare, q)
 	defer func() { endPhase(span, err, attribute.String("query_id", q.id)) }()
 	method := enginepb.QueryEngineService_PrepareStatement_FullMethodName
@@ -185,11 +183,11 @@ func (cn *conn) prepare(ctx context.Context, text, catalog, database string) (_ 
 	}
 	prep, err := cn.prepareCall(ctx, q, method, req)
 	if err != nil {
-		return nil, failedBefore(err)
+		return nil, failAt(stagePrepare, nil, err)
 	}
 	q.id, q.engineIP = prep.GetQueryId(), prep.GetEngineIP()
 	if q.id == "" {
-		return nil, permanent{&Error{Op: "prepare", sentinel: ErrProtocol, Message: "the server returned no query ID"}}
+		return nil, failAt(stagePrepare, nil, errFinal{&Error{Op: "prepare", sentinel: ErrProtocol, Message: "the server returned no query ID"}})
 	}
 	cn.lastQueryID = q.id
 	q.tel.prepared(q)
@@ -246,7 +244,7 @@ func (cn *conn) prepareCall(ctx context.Context, q *query, method string, req an
 	if !spawned {
 		pcancel()
 		endWithConnector()
-		return nil, permanent{&Error{Op: "prepare", sentinel: ErrConnClosed, Message: "connector closed"}}
+		return nil, errFinal{&Error{Op: "prepare", sentinel: ErrConnClosed, Message: "connector closed"}}
 	}
 	select {
 	case r := <-results:
@@ -258,32 +256,20 @@ func (cn *conn) prepareCall(ctx context.Context, q *query, method string, req an
 	}
 }
 
-// runOnce is one attempt: session, prepare, execute, metadata, first batch.
-func (cn *conn) runOnce(ctx context.Context, text string, params []*enginepb.ParameterValue, o queryOptions, read bool) (*rows, error) {
-	if err := cn.ensureSession(ctx); err != nil {
-		return nil, err
+// runOnce is one attempt: session, prepare, execute, metadata, the first
+// batches (with drain, all of them). A failure says how far it got.
+func (cn *conn) runOnce(ctx context.Context, o *op, text string, params []*enginepb.ParameterValue, qo queryOptions, drain bool) (*rows, error) {
+	s, err := cn.ensureSession(ctx, o)
+	if err != nil {
+		return nil, failAt(stageSession, nil, err)
 	}
 	ctr := cn.ctr
-	q, err := cn.prepare(ctx, text, o.catalog, o.database)
+	q, err := cn.prepare(ctx, o, s, text, qo.catalog, qo.database)
 	if err != nil {
 		return nil, err
 	}
 	ctr.track(q)
-	fail := func(err error, started bool) (*rows, error) {
-		ctr.forget(q, cn.sid, ctx.Err() != nil)
-		switch rpc.Classify(err) {
-		case rpc.KindCanceled, rpc.KindDeadline:
-			// The caller's context ended: final, and worth naming the query.
-			return nil, permanent{newError("query", q.id, err)}
-		}
-		if rpc.Classify(err) == rpc.KindNotFound && (!started || read) {
-			return nil, lostQuery{err}
-		}
-		if started && !read {
-			return nil, permanent{err}
-		}
-		return nil, failedBefore(err)
-	}
+	o.queryID = q.id
 	var exec enginepb.ExecuteStatementResponse
 	ectx, span := q.tel.phase(ctx, spanExecute, q)
 	if params != nil {
@@ -295,62 +281,46 @@ func (cn *conn) runOnce(ctx context.Context, text string, params []*enginepb.Par
 	}
 	if err != nil {
 		endPhase(span, err)
-		return fail(err, false)
+		ctr.forget(q, q.sid, ctx.Err() != nil)
+		return nil, failAt(stageExecute, q, err)
 	}
 	var md enginepb.GetResultMetadataResponse
-	err = cn.call(ectx, q, enginepb.QueryEngineService_GetResultMetadata_FullMethodName,
-		&enginepb.GetResultMetadataRequest{EngineIP: q.engineIP, SessionId: q.sid, QueryId: q.id}, &md)
+	err = cn.resend(ectx, o, q, stageResult, nil, func(ctx context.Context) error {
+		return cn.call(ctx, q, enginepb.QueryEngineService_GetResultMetadata_FullMethodName,
+			&enginepb.GetResultMetadataRequest{EngineIP: q.engineIP, SessionId: q.sid, QueryId: q.id}, &md)
+	})
 	endPhase(span, err)
 	if err != nil {
-		return fail(err, true)
+		ctr.forget(q, q.sid, ctx.Err() != nil)
+		return nil, err
 	}
 	meta, err := wire.DecodeMetadata(md.GetResultMetaData())
 	if err != nil {
-		ctr.forget(q, cn.sid, false)
-		return nil, permanent{&Error{Op: "metadata", sentinel: ErrProtocol, QueryID: q.id, cause: err, Message: err.Error()}}
+		ctr.forget(q, q.sid, false)
+		return nil, failAt(stageResult, q, errFinal{&Error{Op: "metadata", sentinel: ErrProtocol, QueryID: q.id, cause: err, Message: err.Error()}})
 	}
 	r := newRows(cn, q, meta)
-	r.read = read
+	r.read = o.read
 	// The first batch, and the one after it, are fetched before the rows
 	// reach the application: while no row has been delivered a failure can
 	// still be recovered by running the query again, and a result of one
 	// batch (most aggregates) is then complete before a deployment can cut
 	// its end marker off.
 	q.tel.startFetch(ctx, q)
-	err = r.fetch(ctx)
+	err = r.fetch(ctx, o)
 	if err == nil && !r.done {
-		err = r.readAhead(ctx)
+		if drain {
+			_, err = r.drainWith(ctx, o)
+		} else {
+			err = r.readAhead(ctx, o)
+		}
 	}
 	if err != nil {
 		q.tel.endFetch(err)
-		var p permanent
-		if errors.As(err, &p) {
-			ctr.forget(q, cn.sid, false)
-			return nil, err
-		}
-		return fail(err, true)
+		ctr.forget(q, q.sid, ctx.Err() != nil)
+		return nil, failAt(stageResult, q, err)
 	}
 	return r, nil
-}
-
-// lostQuery is a query-scoped call answered "query not found" before any
-// row reached the application: the server lost the query (its stack was
-// torn down and is serving again as a new deployment, or it reclaimed the
-// query). Running it again from prepare is safe when execute is the call
-// that failed (nothing ran) or the statement only reads.
-type lostQuery struct{ err error }
-
-func (l lostQuery) Error() string { return l.err.Error() }
-func (l lostQuery) Unwrap() error { return l.err }
-
-// failedBefore passes on a failure the server signalled before executing
-// anything (so a retry is safe) and marks every other failure permanent.
-func failedBefore(err error) error {
-	switch rpc.Classify(err) {
-	case rpc.KindWrongStrategy, rpc.KindAccessDenied, rpc.KindClusterUnavailable, rpc.KindTransient:
-		return err
-	}
-	return permanent{err}
 }
 
 // track remembers where a query runs, for calls by ID and for its pin.
@@ -402,7 +372,7 @@ func (c *Connector) release(ctx context.Context, q *query, sid string, cancelFir
 		}
 		switch rpc.Classify(err) {
 		case rpc.KindAccessDenied:
-			fresh, aerr := c.releaseSession(ctx, q.strategy, sid)
+			fresh, aerr := c.stackSession(ctx, q.strategy, sid)
 			if aerr != nil {
 				err = aerr
 				if k := rpc.Classify(aerr); k != rpc.KindTransient && k != rpc.KindClusterUnavailable {
@@ -422,34 +392,6 @@ func (c *Connector) release(ctx context.Context, q *query, sid string, cancelFir
 			return err
 		}
 	}
-}
-
-// releaseSession returns a session on strategy for freeing queries whose
-// own session was refused: the one kept for that purpose, or a new one
-// when that one is stale too.
-func (c *Connector) releaseSession(ctx context.Context, strategy, refused string) (string, error) {
-	c.relMu.Lock()
-	defer c.relMu.Unlock()
-	if sid := c.relSID[strategy]; sid != "" && sid != refused {
-		return sid, nil
-	}
-	token, err := c.token(ctx)
-	if err != nil {
-		return "", err
-	}
-	var resp enginepb.AuthenticateResponse
-	if err := c.rpc.Invoke(ctx, rpc.Call{Method: enginepb.QueryEngineService_Authenticate_FullMethodName, Strategy: strategy},
-		&enginepb.AuthenticateRequest{User: c.cfg.User, Password: token}, &resp); err != nil {
-		return "", err
-	}
-	if resp.GetSessionId() == "" {
-		return "", &Error{Op: "authenticate", sentinel: ErrAuth, Strategy: strategy, Message: "the server returned no session"}
-	}
-	if c.relSID == nil {
-		c.relSID = make(map[string]string, 2)
-	}
-	c.relSID[strategy] = resp.GetSessionId()
-	return resp.GetSessionId(), nil
 }
 
 // rows streams a result batch by batch: only the current batch is held.
@@ -499,14 +441,15 @@ func newRows(cn *conn, q *query, meta *wire.Metadata) *rows {
 func (r *rows) Columns() []string { return r.names }
 
 // fetch replaces the current batch with the next one. An "Access denied"
-// (the session expired) is repaired by re-authenticating on the query's own
-// stack and asking again: the server refused before moving its cursor, so no
-// row is lost or repeated. Any other failure ends the query.
+// (the session expired) or a 503 is repaired (re-authentication on the
+// query's own stack, resume) and the same fetch sent again, under o's
+// budget: the gateway refused before the engine moved its cursor, so no row
+// is lost or repeated. Any other failure ends the query.
 //
 // Once the rows are with the application (r.ctx is set) and PrefetchDepth
 // is above 0, the batches after the current one are fetched in the
 // background (see prefetcher) and fetch takes them from there, in order.
-func (r *rows) fetch(ctx context.Context) error {
+func (r *rows) fetch(ctx context.Context, o *op) error {
 	r.pos = 0
 	clear(r.strs)
 	switch {
@@ -517,11 +460,11 @@ func (r *rows) fetch(ctx context.Context) error {
 			r.done = true
 		}
 	case r.pf != nil:
-		if err := r.receive(ctx); err != nil {
+		if err := r.receive(ctx, o); err != nil {
 			return err
 		}
 	default:
-		if err := r.fetchCurrent(ctx); err != nil {
+		if err := r.fetchCurrent(ctx, o, nil); err != nil {
 			return err
 		}
 	}
@@ -534,8 +477,8 @@ func (r *rows) fetch(ctx context.Context) error {
 }
 
 // readAhead fetches the batch after the current one into r.ahead.
-func (r *rows) readAhead(ctx context.Context) error {
-	if _, err := r.fetchInto(ctx, &r.ahead); err != nil {
+func (r *rows) readAhead(ctx context.Context, o *op) error {
+	if _, err := r.fetchInto(ctx, o, &r.ahead, nil); err != nil {
 		return err
 	}
 	r.hasAhead = true
@@ -543,9 +486,15 @@ func (r *rows) readAhead(ctx context.Context) error {
 }
 
 // fetchInto asks for the next batch and decodes it into dst; end reports
-// the end of the results (dst.Rows is then 0).
-func (r *rows) fetchInto(ctx context.Context, dst *wire.Chunk) (end bool, err error) {
-	end, err = r.fetchBatch(ctx, dst, true)
+// the end of the results (dst.Rows is then 0). first, when not nil, is a
+// refusal of the same fetch already made (see resend).
+func (r *rows) fetchInto(ctx context.Context, o *op, dst *wire.Chunk, first error) (end bool, err error) {
+	q := r.q
+	err = r.cn.resend(ctx, o, q, stageResult, first, func(ctx context.Context) error {
+		var err error
+		end, err = r.fetchBatch(ctx, dst, q.sid)
+		return err
+	})
 	if err == nil && !end {
 		r.adopt(dst)
 	}
@@ -561,25 +510,15 @@ func (r *rows) adopt(c *wire.Chunk) {
 	}
 }
 
-// fetchBatch is fetchInto without adopt. With reauth false it touches
-// neither the connection nor the columns' mutable state, so the prefetch
-// goroutine may run it: an "Access denied" is then returned for the
-// application's side to repair.
-func (r *rows) fetchBatch(ctx context.Context, dst *wire.Chunk, reauth bool) (end bool, err error) {
-	cn, q := r.cn, r.q
+// fetchBatch makes one getNextResultBatch call in session sid and decodes
+// its answer into dst. It touches neither the connection nor the columns'
+// mutable state, so the prefetch goroutine may run it.
+func (r *rows) fetchBatch(ctx context.Context, dst *wire.Chunk, sid string) (end bool, err error) {
+	q := r.q
 	var resp enginepb.GetNextResultBatchResponse
-	for attempt := 1; ; attempt++ {
-		err := cn.call(ctx, q, enginepb.QueryEngineService_GetNextResultBatch_FullMethodName,
-			&enginepb.GetNextResultBatchRequest{EngineIP: q.engineIP, SessionId: q.sid, QueryId: q.id}, &resp)
-		if err == nil {
-			break
-		}
-		if !reauth || rpc.Classify(err) != rpc.KindAccessDenied || attempt >= max(cn.ctr.cfg.MaxRetryAttempts, 1) {
-			return false, err
-		}
-		if err := r.reauth(ctx); err != nil {
-			return false, err
-		}
+	if err := r.cn.call(ctx, q, enginepb.QueryEngineService_GetNextResultBatch_FullMethodName,
+		&enginepb.GetNextResultBatchRequest{EngineIP: q.engineIP, SessionId: sid, QueryId: q.id}, &resp); err != nil {
+		return false, err
 	}
 	b := resp.GetResultBatch()
 	if wire.IsEnd(b) {
@@ -587,7 +526,7 @@ func (r *rows) fetchBatch(ctx context.Context, dst *wire.Chunk, reauth bool) (en
 		return true, nil
 	}
 	if err := wire.DecodeChunk(b, dst); err != nil {
-		return false, permanent{&Error{Op: "fetch", sentinel: ErrProtocol, QueryID: q.id, cause: err, Message: err.Error()}}
+		return false, errFinal{&Error{Op: "fetch", sentinel: ErrProtocol, QueryID: q.id, cause: err, Message: err.Error()}}
 	}
 	q.tel.batch(ctx, int64(max(dst.Rows, 0)), int64(len(b)))
 	if dst.Rows <= 0 {
@@ -595,38 +534,26 @@ func (r *rows) fetchBatch(ctx context.Context, dst *wire.Chunk, reauth bool) (en
 		return true, nil
 	}
 	if len(dst.Vectors) != len(r.cols) {
-		return false, permanent{&Error{Op: "fetch", sentinel: ErrProtocol, QueryID: q.id,
+		return false, errFinal{&Error{Op: "fetch", sentinel: ErrProtocol, QueryID: q.id,
 			Message: fmt.Sprintf("batch has %d columns, metadata has %d", len(dst.Vectors), len(r.cols))}}
 	}
 	for i := range dst.Vectors {
 		v := &dst.Vectors[i]
 		c := &r.cols[i]
 		if c.typ >= 0 && v.Type != c.typ && v.Type != wire.Null {
-			return false, permanent{&Error{Op: "fetch", sentinel: ErrProtocol, QueryID: q.id,
+			return false, errFinal{&Error{Op: "fetch", sentinel: ErrProtocol, QueryID: q.id,
 				Message: fmt.Sprintf("column %d (%s): vector type %v does not match metadata %s", i, c.name, v.Type, c.typeName)}}
 		}
 	}
 	return false, nil
 }
 
-// reauth gives the query's connection a fresh session on the query's stack.
-func (r *rows) reauth(ctx context.Context) error {
-	cn := r.cn
-	cn.ctr.state.Count("reauth", 1)
-	cn.ctr.metrics.reauth(ctx)
-	r.q.tel.retry(rpc.KindAccessDenied.String(), 0, attribute.String("phase", "fetch"))
-	saved, savedStrategy := cn.sid, cn.strategy
-	cn.sid = ""
-	if err := cn.authenticateOn(ctx, r.q.strategy); err != nil {
-		cn.sid, cn.strategy = saved, savedStrategy
-		return err
-	}
-	r.q.sid = cn.sid
-	if savedStrategy != r.q.strategy {
-		// The connection's own session belongs to another stack; keep it.
-		cn.sid, cn.strategy = saved, savedStrategy
-	}
-	return nil
+// fetchOp is the op of one fetch the application asked for (Next): its own
+// budget.
+func (r *rows) fetchOp() *op {
+	o := r.cn.newOp("fetch", r.read, r.q.tel)
+	o.queryID = r.q.id
+	return o
 }
 
 func (r *rows) Next(dest []driver.Value) error {
@@ -637,7 +564,7 @@ func (r *rows) Next(dest []driver.Value) error {
 		if r.done || r.closed {
 			return io.EOF
 		}
-		if err := r.fetch(r.ctx); err != nil {
+		if err := r.fetch(r.ctx, r.fetchOp()); err != nil {
 			r.err = r.interrupted(err)
 			return r.err
 		}
@@ -659,31 +586,44 @@ func (r *rows) Next(dest []driver.Value) error {
 }
 
 // interrupted turns a failure after rows were delivered into the error the
-// application sees: never a silent re-run that would repeat rows.
+// application sees: never a silent re-run that would repeat rows. Only a
+// query that is gone (its stack torn down, lost, the connection cut
+// mid-stream) is ErrQueryInterrupted; a refusal that kept coming until the
+// budget ran out is ErrRetriesExhausted with the refusal's sentinel.
 func (r *rows) interrupted(err error) error {
-	var p permanent
-	if errors.As(err, &p) {
-		err = p.err
+	var f *failure
+	spentOut := errors.As(err, &f) && f.spent
+	var fe errFinal
+	if errors.As(err, &fe) {
+		err = fe.err
+	} else if f != nil {
+		err = f.err
 	}
 	e := newError("fetch", r.q.id, err)
-	switch rpc.Classify(err) {
-	case rpc.KindWrongStrategy, rpc.KindClusterUnavailable, rpc.KindAccessDenied, rpc.KindTransient, rpc.KindNotFound:
+	if spentOut {
+		// The query is still there; its calls kept being refused.
+		e.cause = fmt.Errorf("%w: %w", ErrRetriesExhausted, err)
+		e.Rows, e.Retryable, e.Attempts = r.delivered, r.read, max(r.cn.ctr.cfg.MaxRetryAttempts, 1)
+		return e
+	}
+	kind := rpc.Classify(err)
+	if kind == rpc.KindWrongStrategy || kind == rpc.KindNotFound || transportFailure(err) {
 		if r.cn.ctr.closed.Load() {
-			break
+			return e
 		}
 		e = &Error{Op: "fetch", QueryID: r.q.id, Strategy: r.q.strategy, Rows: r.delivered, sentinel: ErrQueryInterrupted,
 			cause: err, Code: e.Code, Message: e.Message, Retryable: r.read}
 		r.cn.ctr.state.Count("interrupted", 1)
-		if rpc.Classify(err) == rpc.KindWrongStrategy {
+		if kind == rpc.KindWrongStrategy {
 			r.cn.ctr.metrics.wrong456(r.ctx, 1, e) // surfaced: rows were delivered, so no retry
 		}
 	}
 	return e
 }
 
-// drain reads and discards the remaining rows and returns how many there
-// were in all.
-func (r *rows) drain() (int64, error) {
+// drainWith reads and discards the remaining rows under o and returns how
+// many there were in all.
+func (r *rows) drainWith(ctx context.Context, o *op) (int64, error) {
 	for {
 		if r.pos < int(r.chunk.Rows) {
 			n := int(r.chunk.Rows) - r.pos
@@ -693,9 +633,8 @@ func (r *rows) drain() (int64, error) {
 		if r.done {
 			return r.delivered, nil
 		}
-		if err := r.fetch(r.ctx); err != nil {
-			r.err = r.interrupted(err)
-			return r.delivered, r.err
+		if err := r.fetch(ctx, o); err != nil {
+			return r.delivered, err
 		}
 	}
 }

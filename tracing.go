@@ -95,9 +95,9 @@ func endPhase(span trace.Span, err error, attrs ...attribute.KeyValue) {
 }
 
 func fail(span trace.Span, err error) {
-	var p permanent
-	if errors.As(err, &p) {
-		err = p.err
+	var f errFinal
+	if errors.As(err, &f) {
+		err = f.err
 	}
 	span.RecordError(err)
 	span.SetStatus(codes.Error, err.Error())

@@ -56,13 +56,24 @@ func (s *Server) adminHandler() http.Handler {
 		writeJSON(w, http.StatusOK, s.Stats())
 	})
 	mux.Handle("GET /metrics", s.metricsHandler())
+	mux.HandleFunc("GET /queries/{id}", func(w http.ResponseWriter, r *http.Request) {
+		rec, ok := s.Query(r.PathValue("id"))
+		if !ok {
+			writeError(w, http.StatusNotFound, "no record of query %q", r.PathValue("id"))
+			return
+		}
+		writeJSON(w, http.StatusOK, rec)
+	})
+	mux.HandleFunc("GET /teardowns", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, s.Teardowns())
+	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if allow, ok := adminRoutes[r.URL.Path]; ok {
 			w.Header().Set("Allow", allow)
 			writeError(w, http.StatusMethodNotAllowed, "%s %s: method not allowed (allowed: %s)", r.Method, r.URL.Path, allow)
 			return
 		}
-		writeError(w, http.StatusNotFound, "no such admin route %s %s (routes: POST /switch, /suspend, /resume, /expire, /faults; DELETE /faults; GET /faults, /stats, /metrics)", r.Method, r.URL.Path)
+		writeError(w, http.StatusNotFound, "no such admin route %s %s (routes: POST /switch, /suspend, /resume, /expire, /faults; DELETE /faults; GET /faults, /stats, /metrics, /teardowns, /queries/{id})", r.Method, r.URL.Path)
 	})
 	if s.cfg.AdminToken == "" {
 		return mux
@@ -83,13 +94,14 @@ func (s *Server) adminHandler() http.Handler {
 }
 
 var adminRoutes = map[string]string{
-	"/switch":  "POST",
-	"/suspend": "POST",
-	"/resume":  "POST",
-	"/expire":  "POST",
-	"/faults":  "GET, POST, DELETE",
-	"/stats":   "GET",
-	"/metrics": "GET",
+	"/teardowns": "GET",
+	"/switch":    "POST",
+	"/suspend":   "POST",
+	"/resume":    "POST",
+	"/expire":    "POST",
+	"/faults":    "GET, POST, DELETE",
+	"/stats":     "GET",
+	"/metrics":   "GET",
 }
 
 func (s *Server) adminSwitch(w http.ResponseWriter, r *http.Request) {

@@ -271,3 +271,29 @@ func TestAdminDefaultsToLoopback(t *testing.T) {
 		t.Fatalf("admin endpoint on %s", a)
 	}
 }
+
+func TestAdminRecord(t *testing.T) {
+	defer http.DefaultClient.CloseIdleConnections()
+	s := start(t, Config{AdminAddr: "127.0.0.1:0"})
+	a := adminClient{t: t, base: "http://" + s.AdminAddr()}
+	c := dial(t, s.Addr())
+	q := c.mustQuery("blue", c.mustAuth("blue"), "SELECT 1")
+	a.ok("POST", "/switch?drain=0s", "")
+	var rec QueryRecord
+	if err := json.Unmarshal([]byte(a.ok("GET", "/queries/"+q, "")), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.ID != q || rec.Stack != Blue || !rec.Executed || !rec.TornDown || rec.Ended.IsZero() {
+		t.Fatalf("record: %+v", rec)
+	}
+	var td []Teardown
+	if err := json.Unmarshal([]byte(a.ok("GET", "/teardowns", "")), &td); err != nil {
+		t.Fatal(err)
+	}
+	if len(td) != 1 || td[0].Stack != Blue || td[0].Reason != "abrupt switch" {
+		t.Fatalf("teardowns: %+v", td)
+	}
+	if code, _ := a.do("GET", "/queries/nope", ""); code != http.StatusNotFound {
+		t.Fatalf("unknown query: %d", code)
+	}
+}

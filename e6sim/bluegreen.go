@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync/atomic"
 	"time"
 
 	"github.com/e6go/e6data/e6sim/internal/engine"
@@ -15,19 +14,19 @@ import (
 var ErrClosed = errors.New("e6sim: server closed")
 
 // stack is one deployment (blue or green): its own engine, sessions and
-// queries, over the shared database.
+// queries, over the shared database. The engine's generation counts
+// teardowns, so that a call can tell it was interrupted by one even when
+// the stack is serving again by the time it looks (it was draining, and
+// the switch that tore it down made it live anew).
 type stack struct {
 	name string
 	eng  *engine.Engine
-	// torn counts teardowns, so that a call can tell it was interrupted by
-	// one even when the stack is serving again by the time it looks (it
-	// was draining, and the switch that tore it down made it live anew).
-	torn atomic.Uint64
 }
 
-// reset tears the stack down: its sessions and queries are gone.
-func (st *stack) reset() {
-	st.torn.Add(1)
+// reset tears the stack down: its sessions and queries are gone. The
+// teardown is recorded before the queries are dropped.
+func (s *Server) reset(st *stack, reason string) {
+	s.record.tornDown(st.name, reason)
 	st.eng.Reset()
 }
 
@@ -49,11 +48,6 @@ func (rs *routeState) lookup(name string) *stack {
 		}
 	}
 	return nil
-}
-
-// serves reports whether st currently takes any traffic.
-func (rs *routeState) serves(st *stack) bool {
-	return st == rs.live || st == rs.draining || st == rs.incoming
 }
 
 // phase names a stack's role for Stats.
@@ -82,15 +76,17 @@ func (rs *routeState) newStrategyFor(st *stack) string {
 }
 
 // route picks the stack for a QueryEngineService call, or returns nil when
-// the gateway must answer 456: the strategy names no serving stack, or a
-// new authenticate reaches a draining stack. An empty strategy means the
-// live stack.
-func (rs *routeState) route(strategy, method string) *stack {
+// the gateway must answer 456: the strategy names no serving stack, or an
+// authenticate reaches a draining stack for a user (authUser, the user in
+// the request) who has no query open there: a draining stack takes no new
+// sessions, but re-authenticates a user whose queries it still serves. An
+// empty strategy means the live stack.
+func (rs *routeState) route(strategy, method, authUser string) *stack {
 	if strategy == "" {
 		return rs.live
 	}
 	st := rs.lookup(strategy)
-	if st != nil && st == rs.draining && method == "authenticate" {
+	if st != nil && st == rs.draining && method == "authenticate" && !st.eng.HasOpenQueries(authUser) {
 		return nil
 	}
 	return st
@@ -172,7 +168,7 @@ func (s *Server) Switch(ctx context.Context, drain, announce time.Duration) erro
 			if rs.incoming == next {
 				rs.incoming = nil
 				s.route.Store(&rs)
-				next.reset()
+				s.reset(next, "switch abandoned during announce")
 			}
 			s.opMu.Unlock()
 			s.log.Info("switch abandoned during announce", "next", next.name, "err", err)
@@ -220,6 +216,6 @@ func (s *Server) teardownDrainingLocked(why string) {
 	}
 	rs.draining = nil
 	s.route.Store(&rs)
-	old.reset()
+	s.reset(old, why)
 	s.log.Info("stack torn down", slog.String("strategy", old.name), slog.String("why", why))
 }

@@ -85,9 +85,11 @@ func TestDrainingStackServesInFlightQuery(t *testing.T) {
 				t.Fatalf("after switch: live %q draining %q", s.Live(), s.Draining())
 			}
 
-			// New sessions on the draining stack: 456. On the live one: fine,
-			// and nothing to announce.
-			_, err = c.auth("blue")
+			// New sessions on the draining stack: 456 (for a user without
+			// queries there; alice's re-authentication is accepted, see
+			// TestDrainingStackReauthenticatesUserWithOpenQueries). On the
+			// live one: fine, and nothing to announce.
+			_, err = c.qe.Authenticate(ctxFor(t, "blue"), &enginepb.AuthenticateRequest{User: "bob", Password: "token"})
 			wantSignal(t, err, mode, 456)
 			ar, err := c.auth("green")
 			if err != nil || ar.NewStrategy != nil {

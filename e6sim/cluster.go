@@ -41,7 +41,7 @@ func (s *Server) suspendLocked(why string) {
 	s.setStatusLocked(StatusSuspended)
 	s.suspends.Add(1) // before the reset: interrupted calls see it
 	for _, st := range s.stacks {
-		st.reset()
+		s.reset(st, "suspend")
 	}
 	s.log.Info("cluster suspended", "why", why)
 }

@@ -131,6 +131,9 @@ type Config struct {
 	QueryIdleTimeout time.Duration
 	// MaxOpenQueries bounds open queries per stack; 0 = engine default.
 	MaxOpenQueries int
+	// QueryHistory is how many query records (Server.Queries) are kept,
+	// the newest; 0 means DefaultQueryHistory, a negative value none.
+	QueryHistory int
 	// ChunkRows is the number of rows per result batch; 0 = engine default.
 	ChunkRows int
 	// ResumeDuration is how long the cluster stays "resuming" after a

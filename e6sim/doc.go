@@ -21,8 +21,9 @@
 //     response that has the field, and the other stack already serves. Then
 //     the other stack is live and the old one drains: it serves every call
 //     of its existing sessions and queries with new_strategy=<live>, answers
-//     a new authenticate with 456, and after the drain period is torn down
-//     (every call to it gets 456). A drain of 0 is an abrupt deployment.
+//     a new authenticate with 456 (unless its user still has a query open
+//     there), and after the drain period is torn down (every call to it
+//     gets 456). A drain of 0 is an abrupt deployment.
 //   - [Server.Suspend]: every QueryEngineService call gets 503 and all
 //     sessions and queries are dropped; ClusterService reports `suspended`.
 //     ClusterService resume (or [Server.Resume]) reports `resuming` for
@@ -32,7 +33,9 @@
 //   - Sessions expire after [Config.SessionTTL] or on [Server.ExpireSessions]:
 //     INTERNAL "Access denied ...".
 //   - [FaultRule]s inject 456, 503, Access denied, UNAVAILABLE or latency
-//     per rpc, with a probability and/or a count. Hostile kinds make the
+//     per rpc, with a probability and/or a count; with [FaultRule.After]
+//     the call is served first and its answer replaced by UNAVAILABLE (a
+//     connection reset after, say, a write committed) or a stall. Hostile kinds make the
 //     server misbehave instead: a batch column of the wrong vector type
 //     ([FaultWrongType]), shorter than the chunk ([FaultShortVector]) or
 //     without its nullSet ([FaultMissingNullSet]), an absurd Chunk.size
@@ -58,11 +61,25 @@
 //	code = Unavailable  desc = status: 503 service unavailable: cluster is suspended
 //
 // A call that is already past the gateway when its stack is torn down (the
-// teardown interrupts it) fails with the gRPC form of 456 in either mode,
-// since its HTTP status has been sent: `status: 456 wrong strategy:
-// strategy "blue" was torn down during the call (live: green)`. Likewise a
-// call interrupted by a suspension gets `status: 503 service unavailable:
-// cluster was suspended during the call`.
+// teardown interrupts it) is answered the way a dying server answers, with
+// UNAVAILABLE (`connection reset: strategy "blue" was torn down during the
+// call (live: green)`), never with a 456: the engine may have executed it,
+// and a 456 means the call never reached an engine. Nothing of such a call
+// stays behind: a session or query it would have created is not
+// registered. A call interrupted by a suspension likewise gets UNAVAILABLE
+// (`connection reset: the cluster was suspended during the call`).
+//
+// A draining stack answers 456 to an authenticate, except for a user who
+// still has a query open there (an expired session is renewed so that the
+// drain can let that query finish).
+//
+// # What the simulator records
+//
+// [Server.Queries] and [Server.Query] return, per query, the stack that
+// prepared it, whether it was executed, when it ended, and whether its stack
+// was torn down while it was open; [Server.Teardowns] lists when each stack
+// was torn down. Tests judge from this record which interruptions were
+// allowed, instead of from how fast the machine ran.
 //
 // # Keepalive
 //
@@ -80,6 +97,8 @@
 //	POST   /suspend | /resume | /expire
 //	GET    /faults          POST /faults (JSON array of FaultRule)          DELETE /faults
 //	GET    /stats           (Stats as JSON)
+//	GET    /queries/{id}    (the QueryRecord of one query as JSON)
+//	GET    /teardowns       (the Teardowns as JSON)
 //	GET    /metrics         (the same counters in the Prometheus text format)
 //
 // It refuses to start on a non-loopback address without [Config.AdminToken];

@@ -100,6 +100,12 @@ type FaultRule struct {
 	// Column is the 0-based column that wrong_type, short_vector and
 	// missing_nullset damage (the last column when the result has fewer).
 	Column int `json:"column,omitempty"`
+	// After serves the call first and then replaces its answer by the
+	// fault: with kind unavailable the statement ran but the client sees
+	// UNAVAILABLE, as after a connection reset; with kind stall it ran
+	// but the answer never comes. Only those two kinds take After (456,
+	// 503 and Access denied always mean the call was refused unserved).
+	After bool `json:"after,omitempty"`
 }
 
 type faultRuleJSON struct {
@@ -109,11 +115,12 @@ type faultRuleJSON struct {
 	Count       int             `json:"count,omitempty"`
 	Latency     json.RawMessage `json:"latency,omitempty"`
 	Column      int             `json:"column,omitempty"`
+	After       bool            `json:"after,omitempty"`
 }
 
 // MarshalJSON writes Latency as a duration string.
 func (r FaultRule) MarshalJSON() ([]byte, error) {
-	j := faultRuleJSON{Method: r.Method, Kind: r.Kind, Probability: r.Probability, Count: r.Count, Column: r.Column}
+	j := faultRuleJSON{Method: r.Method, Kind: r.Kind, Probability: r.Probability, Count: r.Count, Column: r.Column, After: r.After}
 	if r.Latency != 0 {
 		j.Latency, _ = json.Marshal(r.Latency.String())
 	}
@@ -127,7 +134,7 @@ func (r *FaultRule) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	*r = FaultRule{Method: j.Method, Kind: j.Kind, Probability: j.Probability, Count: j.Count, Column: j.Column}
+	*r = FaultRule{Method: j.Method, Kind: j.Kind, Probability: j.Probability, Count: j.Count, Column: j.Column, After: j.After}
 	if len(j.Latency) == 0 || string(j.Latency) == "null" {
 		return nil
 	}
@@ -166,6 +173,9 @@ func (r FaultRule) Validate() error {
 	}
 	if m := hostileMethod[r.Kind]; m != "" && r.Method != "" && r.Method != m {
 		return fmt.Errorf("e6sim: fault %q applies only to %s, not %s", r.Kind, m, r.Method)
+	}
+	if r.After && r.Kind != FaultUnavailable && r.Kind != FaultStall {
+		return fmt.Errorf("e6sim: fault %q: after is only for unavailable and stall (456, 503 and access_denied mean the call was never served)", r.Kind)
 	}
 	if r.Column < 0 {
 		return fmt.Errorf("e6sim: fault %q: negative column %d", r.Kind, r.Column)

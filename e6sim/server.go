@@ -1,11 +1,14 @@
 package e6sim
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -73,6 +76,11 @@ type Server struct {
 	inflight   atomic.Int64
 
 	faults faultSet
+	record *queryLog
+
+	// Test hooks, called inside a routed call just before and just after
+	// the engine serves it (nil in production).
+	hookBefore, hookAfter atomic.Pointer[func(method string)]
 
 	rpcs        map[string]*atomic.Int64
 	sent456     atomic.Int64
@@ -112,6 +120,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		serveErrs:   make(chan error, 2),
 		rpcs:        make(map[string]*atomic.Int64),
 	}
+	history := cfg.QueryHistory
+	if history == 0 {
+		history = DefaultQueryHistory
+	}
+	s.record = newQueryLog(history)
 	for _, m := range engineMethods {
 		s.rpcs[enginePrefix[1:]+m] = new(atomic.Int64)
 	}
@@ -184,6 +197,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			MaxOpenQueries:   cfg.MaxOpenQueries,
 			Users:            users,
 			Logger:           s.log.With("stack", name),
+			OnQuery:          s.record.observe(name),
 		})}
 	}
 	live := s.stacks[0]
@@ -350,15 +364,18 @@ type verdict struct {
 	reason      string        // why the signal is sent
 	delay       time.Duration // injected latency
 	fault       FaultKind     // FaultAccessDenied, FaultUnavailable or FaultStall
+	after       FaultKind     // FaultUnavailable or FaultStall once the call was served
+	authUser    string        // the user an authenticate names
 	faultSignal bool          // the signal comes from a fault rule
 	hostile     FaultRule     // a rule that corrupts the response (Kind "" = none)
 }
 
 type verdictKey struct{}
 
-// admit decides how the gateway treats one QueryEngineService call.
-func (s *Server) admit(method, strategy, clusterName string) *verdict {
-	v := &verdict{method: method, strategy: strategy}
+// admit decides how the gateway treats one QueryEngineService call;
+// authUser is the user an authenticate request names ("" for other calls).
+func (s *Server) admit(method, strategy, clusterName, authUser string) *verdict {
+	v := &verdict{method: method, strategy: strategy, authUser: authUser}
 	if !s.clusterNameOK(clusterName) {
 		v.notFound = clusterName
 		return v
@@ -368,7 +385,7 @@ func (s *Server) admit(method, strategy, clusterName string) *verdict {
 		return v
 	}
 	rs := s.route.Load()
-	if rs.route(strategy, method) == nil {
+	if rs.route(strategy, method, authUser) == nil {
 		v.signal = Status456
 		switch {
 		case rs.draining != nil && rs.draining.name == strategy:
@@ -385,7 +402,13 @@ func (s *Server) admit(method, strategy, clusterName string) *verdict {
 		v.signal, v.reason, v.faultSignal = Status456, "injected fault", true
 	case Fault503:
 		v.signal, v.reason, v.faultSignal = http.StatusServiceUnavailable, "injected fault", true
-	case FaultAccessDenied, FaultUnavailable, FaultStall:
+	case FaultUnavailable, FaultStall:
+		if rule.After {
+			v.after = kind
+		} else {
+			v.fault = kind
+		}
+	case FaultAccessDenied:
 		v.fault = kind
 	case "":
 	default:
@@ -414,7 +437,11 @@ func (s *Server) serveEngine(w http.ResponseWriter, r *http.Request) {
 		s.grpc.ServeHTTP(w, r) // ClusterService, unknown paths, malformed requests
 		return
 	}
-	v := s.admit(method, r.Header.Get("strategy"), r.Header.Get("cluster-name"))
+	strategy, authUser := r.Header.Get("strategy"), ""
+	if method == "authenticate" && strategy != "" && strategy == s.Draining() {
+		authUser = peekAuthUser(r)
+	}
+	v := s.admit(method, strategy, r.Header.Get("cluster-name"), authUser)
 	if v.signal != 0 && s.cfg.Signal == SignalHTTP {
 		if v.delay > 0 && !sleepCtx(r.Context(), v.delay) {
 			return
@@ -465,7 +492,7 @@ func (s *Server) wrap(method string, h grpc.MethodHandler) grpc.MethodHandler {
 		v, _ := ctx.Value(verdictKey{}).(*verdict)
 		if v == nil { // not through serveEngine; decide here
 			md, _ := metadata.FromIncomingContext(ctx)
-			v = s.admit(method, first(md.Get("strategy")), first(md.Get("cluster-name")))
+			v = s.admit(method, first(md.Get("strategy")), first(md.Get("cluster-name")), "")
 		}
 		if v.notFound != "" {
 			return nil, status.Errorf(codes.NotFound, "cluster %q not found", v.notFound)
@@ -487,8 +514,12 @@ func (s *Server) wrap(method string, h grpc.MethodHandler) grpc.MethodHandler {
 		}
 		// Route again: the stack may have been torn down since the HTTP
 		// handler looked. Too late for an HTTP status; send the gRPC form.
+		// The call is bound to the stack's current deployment (engine
+		// generation): if that is torn down while the call is inside, the
+		// call registers nothing and is answered as a dying server
+		// answers, UNAVAILABLE, since it may have been executed.
 		rs := s.route.Load()
-		st := rs.route(v.strategy, method)
+		st := rs.route(v.strategy, method, v.authUser)
 		if st == nil {
 			s.countSignal(Status456)
 			return nil, signalError(Status456, fmt.Sprintf("strategy %q is not live (live: %s)", v.strategy, rs.live.name))
@@ -499,25 +530,33 @@ func (s *Server) wrap(method string, h grpc.MethodHandler) grpc.MethodHandler {
 			s.touch()
 			s.inflight.Add(-1)
 		}()
-		suspends, torn := s.suspends.Load(), st.torn.Load()
+		suspends, gen := s.suspends.Load(), st.eng.Generation()
 		var req any
 		keep := func(m any) error { req = m; return dec(m) }
-		resp, err := h(st.eng, ctx, keep, interceptor)
+		if f := s.hookBefore.Load(); f != nil {
+			(*f)(method)
+		}
+		resp, err := h(st.eng, engine.WithGeneration(ctx, gen), keep, interceptor)
+		if f := s.hookAfter.Load(); f != nil {
+			(*f)(method)
+		}
 		rs = s.route.Load()
+		switch {
+		case s.suspends.Load() != suspends:
+			// Suspended under the call, which the suspension interrupted.
+			return nil, status.Error(codes.Unavailable, "connection reset: the cluster was suspended during the call")
+		case st.eng.Generation() != gen:
+			// The stack was torn down under the call, even if a new
+			// deployment of it is live by now.
+			return nil, status.Errorf(codes.Unavailable, "connection reset: strategy %q was torn down during the call (live: %s)", st.name, rs.live.name)
+		}
+		switch v.after {
+		case FaultUnavailable:
+			return nil, status.Error(codes.Unavailable, "injected fault: connection reset after the call was served")
+		case FaultStall:
+			return nil, s.stall(ctx)
+		}
 		if err != nil {
-			if s.suspends.Load() != suspends {
-				// Suspended under the call, which the suspension interrupted.
-				s.countSignal(http.StatusServiceUnavailable)
-				return nil, signalError(http.StatusServiceUnavailable, "cluster was suspended during the call")
-			}
-			if !rs.serves(st) || st.torn.Load() != torn {
-				// The stack was torn down under the call (which the
-				// teardown interrupted): answer what the gateway answers
-				// for that stack's old deployment from now on, even if a
-				// new deployment of it is live already.
-				s.countSignal(Status456)
-				return nil, signalError(Status456, fmt.Sprintf("strategy %q was torn down during the call (live: %s)", st.name, rs.live.name))
-			}
 			return nil, err
 		}
 		if method == "cancelQuery" {
@@ -529,6 +568,33 @@ func (s *Server) wrap(method string, h grpc.MethodHandler) grpc.MethodHandler {
 		}
 		return resp, nil
 	}
+}
+
+// maxAuthBody bounds how much of an authenticate request the gateway reads
+// to learn its user.
+const maxAuthBody = 64 << 10
+
+// peekAuthUser reads the user an authenticate request names from its
+// gRPC-framed body, and puts the body back for gRPC to read. It returns ""
+// when the body is compressed, too large or malformed.
+func peekAuthUser(r *http.Request) string {
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxAuthBody+1))
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(b), r.Body), r.Body}
+	if err != nil || len(b) < 5 || len(b) > maxAuthBody || b[0] != 0 {
+		return ""
+	}
+	n := binary.BigEndian.Uint32(b[1:5])
+	if uint64(n) > uint64(len(b)-5) {
+		return ""
+	}
+	var req enginepb.AuthenticateRequest
+	if proto.Unmarshal(b[5:5+n], &req) != nil {
+		return ""
+	}
+	return req.GetUser()
 }
 
 // setNewStrategy sets the new_strategy field of any response message that

@@ -15,10 +15,13 @@
 //
 //	RESULT queries=N failed=N wrong=N interrupted=N transitions=N resumes=N p50=… p99=… converge_p99=…
 //
-// and exits 1 if any query failed or returned wrong rows. Interrupted
-// queries (ErrQueryInterrupted: a deployment ended a query after it had
-// delivered rows, which is never re-run) can only come from abrupt
-// deployments and suspensions.
+// and exits 1 if any query failed or returned wrong rows, or was interrupted
+// without the simulator having torn its stack down under it. Interrupted
+// queries (ErrQueryInterrupted: a teardown ended a query after it had
+// delivered rows, which is never re-run) come from abrupt deployments,
+// suspensions, and graceful ones whose drain ended before the query did.
+// Each event waits, beyond -flip-every, until every worker has finished a
+// query since the previous one (-follow-work=false turns that off).
 package main
 
 import (
@@ -56,7 +59,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	duration := fs.Duration("duration", 30*time.Second, "how long to run")
 	flipEvery := fs.Duration("flip-every", 2*time.Second, "pause between deployment events")
 	modeName := fs.String("mode", "mixed", "events: graceful (switch with drain), abrupt (drain 0), mixed (graceful, abrupt, announce-then-switch, suspend, expire sessions), none")
-	drain := fs.Duration("drain", 5*time.Second, "drain period of graceful switches")
+	drain := fs.Duration("drain", 1500*time.Millisecond, "drain period of graceful switches (keep it below -flip-every)")
+	followWork := fs.Bool("follow-work", true, "each event also waits until every worker has finished a query since the previous one")
 	announce := fs.Duration("announce", 500*time.Millisecond, "announce phase of announce-then-switch events")
 	addr := fs.String("addr", "", "engine address (host:port) of a running e6sim; default: start one in-process")
 	admin := fs.String("admin", "", "admin endpoint (http://host:port) of the e6sim given by -addr")
@@ -142,7 +146,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Mix:        chaos.Mix{Agg: 4, Scan: 3, Join: 2, Stream: 1},
 		StreamRows: 10000,
 		Target:     target, Mode: mode, FlipEvery: *flipEvery, Drain: *drain, Announce: *announce,
-		Driver: e6chaos.Driver(ctr), Seed: *seed,
+		WaitForWorkers: *followWork,
+		Driver:         e6chaos.Driver(ctr), Seed: *seed,
 		ProgressEvery: every,
 		Progress: func(p chaos.Progress) {
 			line := fmt.Sprintf("%6.1fs  queries %d  failed %d  wrong %d  interrupted %d  transitions %d  live %s",
@@ -164,7 +169,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout, res.Details())
 	fmt.Fprintln(stdout, res.Line())
-	if res.Failed != 0 || res.Wrong != 0 {
+	if res.Failed != 0 || res.Wrong != 0 || res.Unexplained > 0 {
 		return 1
 	}
 	return 0

@@ -36,8 +36,12 @@ func (f *flipper) run(workCtx, runCtx context.Context) {
 	defer f.settle(runCtx)
 	stopAt, _ := workCtx.Deadline()
 	next := f.s.start.Add(cfg.FirstFlip)
+	var mark []int64 // each worker's finished queries at the last event
 	for n := 0; cfg.Flips == 0 || n < cfg.Flips; n++ {
 		if !sleepUntil(workCtx, next) {
+			return
+		}
+		if cfg.WaitForWorkers && n > 0 && !f.awaitWork(workCtx, mark) {
 			return
 		}
 		// An event in the last moments would have no work to measure.
@@ -48,12 +52,48 @@ func (f *flipper) run(workCtx, runCtx context.Context) {
 		if cfg.Mode == ModeMixed {
 			ev = cfg.Events[r.IntN(len(cfg.Events))]
 		}
+		mark = mark[:0]
+		for i := range f.s.finished {
+			mark = append(mark, f.s.finished[i].Load())
+		}
 		f.do(runCtx, ev)
 		f.s.events.Add(1)
 		f.collect(cfg.Driver.Stats().Timeline)
 		next = next.Add(cfg.FlipEvery)
 		if now := time.Now(); next.Before(now) {
 			next = now
+		}
+	}
+}
+
+// awaitWork polls until every worker still working has finished a query
+// since mark was taken and the last deployment has reached its new stack
+// (Config.WaitForWorkers). It reports false if ctx ended first.
+func (f *flipper) awaitWork(ctx context.Context, mark []int64) bool {
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for {
+		ready := true
+		for i := range mark {
+			if !f.s.stopped[i].Load() && f.s.finished[i].Load() <= mark[i] {
+				ready = false
+				break
+			}
+		}
+		if ready {
+			f.mu.Lock()
+			if n := len(f.deployments); n > 0 && f.deployments[n-1].FirstQuery.IsZero() {
+				ready = false
+			}
+			f.mu.Unlock()
+		}
+		if ready {
+			return true
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
 		}
 	}
 }

@@ -89,9 +89,16 @@ type Config struct {
 	FlipEvery time.Duration // default 2 s
 	FirstFlip time.Duration // delay before the first event (default FlipEvery)
 	Flips     int           // at most this many events; 0 = until Duration ends
-	Drain     time.Duration // drain of graceful and announced switches (default 5 s)
-	Announce  time.Duration // announce phase of EventAnnounce (default 500 ms)
-	Events    []string      // what ModeMixed chooses among (default AllEvents)
+	// WaitForWorkers makes every event after the first wait, beyond
+	// FlipEvery, until every worker still working has finished a query
+	// since the previous event and, after a deployment, a query has
+	// started on its new stack. Events then follow the work, however slow
+	// the machine: no query meets two events, and every deployment is
+	// reached before the next one.
+	WaitForWorkers bool
+	Drain          time.Duration // drain of graceful and announced switches (default 5 s)
+	Announce       time.Duration // announce phase of EventAnnounce (default 500 ms)
+	Events         []string      // what ModeMixed chooses among (default AllEvents)
 	// ResumeFallback: after a suspension nobody resumed for this long (no
 	// load, auto-resume off), the flipper resumes the cluster itself so the
 	// run can go on (default 10 s).
@@ -266,15 +273,22 @@ type Result struct {
 	// Latency of successful queries of the short kinds (agg, scan, join):
 	// from the call to the last row. Streams, which the workload may pace,
 	// are measured apart.
-	P50, P99        time.Duration
-	StreamP50       time.Duration
-	ConvergeP50     time.Duration
-	ConvergeP99     time.Duration
-	NotConverged    int           // deployments after which no query ran on the new stack before the next event
-	LearnP99        time.Duration // trigger -> the connector knew (timeline)
-	Late            int64         // queries begun after the connector knew of a deployment that still ran on the old stack
-	LateSamples     []string
-	InterruptEvents int // abrupt switches and suspensions: the only events that may interrupt a query
+	P50, P99     time.Duration
+	StreamP50    time.Duration
+	ConvergeP50  time.Duration
+	ConvergeP99  time.Duration
+	NotConverged int           // deployments after which no query ran on the new stack before the next event
+	LearnP99     time.Duration // trigger -> the connector knew (timeline)
+	Late         int64         // queries begun after the connector knew of a deployment that still ran on the old stack
+	LateSamples  []string
+	// Unexplained counts the interrupted queries that the simulator's
+	// record does not explain: no record of the query, or its stack was
+	// not torn down while it was open. Only a teardown may interrupt a
+	// query, so any other interruption breaks the contract. It is -1 when
+	// the Target keeps no record (see Recorder).
+	Unexplained        int64
+	UnexplainedSamples []string
+	InterruptEvents    int // abrupt switches and suspensions: the only events that may interrupt a query
 }
 
 // Line is the one-line summary:
@@ -296,6 +310,9 @@ func (r Result) Details() string {
 	fmt.Fprintf(&b, "events %v (forced resumes %d); deployments %d, converge p50 %s p99 %s, not converged %d, learn p99 %s, late %d\n",
 		r.Events, r.ForcedResumes, len(r.Deployments), round(r.ConvergeP50), round(r.ConvergeP99), r.NotConverged, round(r.LearnP99), r.Late)
 	fmt.Fprintf(&b, "latency p50 %s p99 %s (streams p50 %s)", round(r.P50), round(r.P99), round(r.StreamP50))
+	if r.Unexplained > 0 {
+		fmt.Fprintf(&b, "\ninterruptions the simulator's record does not explain: %d", r.Unexplained)
+	}
 	if len(r.Errors) > 0 {
 		fmt.Fprintf(&b, "\nerrors by sentinel %v", r.Errors)
 	}
@@ -307,6 +324,9 @@ func (r Result) Details() string {
 	}
 	for _, s := range r.LateSamples {
 		fmt.Fprintf(&b, "\n  late: %s", s)
+	}
+	for _, s := range r.UnexplainedSamples {
+		fmt.Fprintf(&b, "\n  unexplained interruption: %s", s)
 	}
 	return b.String()
 }
@@ -323,14 +343,19 @@ func round(d time.Duration) time.Duration {
 
 // Query is one query of a run.
 type Query struct {
-	Worker  int
-	Begin   time.Time
-	Took    time.Duration // from the call to the last row (or the error)
-	Kind    string        // KindAgg, KindScan, KindJoin, KindStream
-	Stack   string        // the stack it finally ran on ("" when unknown: no prepare succeeded)
-	Outcome string        // "ok", "failed", "wrong" or "interrupted"
-	Rows    int64         // rows the application received
-	Err     error         // the error of a query that did not succeed
+	Worker int
+	Begin  time.Time
+	Took   time.Duration // from the call to the last row (or the error)
+	Kind   string        // KindAgg, KindScan, KindJoin, KindStream
+	Stack  string        // the stack it finally ran on ("" when unknown: no prepare succeeded)
+	ID     string        // the query ID it finally had ("" when unknown)
+	// TornDown: the simulator recorded that the stack of query ID was torn
+	// down while the query was open (set for interrupted queries only,
+	// when the Target is a Recorder).
+	TornDown bool
+	Outcome  string // "ok", "failed", "wrong" or "interrupted"
+	Rows     int64  // rows the application received
+	Err      error  // the error of a query that did not succeed
 }
 
 // runState is shared by the workers, the flipper and the progress reporter.
@@ -342,6 +367,11 @@ type runState struct {
 	queries, failed, wrong, interrupted atomic.Int64
 	interruptedComplete                 atomic.Int64
 	events                              atomic.Int64
+
+	// finished counts each worker's finished queries; stopped marks the
+	// workers that start no more (for Config.WaitForWorkers).
+	finished []atomic.Int64
+	stopped  []atomic.Bool
 
 	mu            sync.Mutex
 	errs          map[string]int64
@@ -377,7 +407,8 @@ func Run(ctx context.Context, db *sql.DB, cfg Config) (Result, error) {
 	if err := cfg.defaults(); err != nil {
 		return Result{}, err
 	}
-	s := &runState{cfg: cfg, db: db, start: time.Now(), errs: map[string]int64{}}
+	s := &runState{cfg: cfg, db: db, start: time.Now(), errs: map[string]int64{},
+		finished: make([]atomic.Int64, cfg.Workers), stopped: make([]atomic.Bool, cfg.Workers)}
 	runCtx, cancel := context.WithDeadline(ctx, s.start.Add(cfg.Duration+cfg.Grace))
 	defer cancel()
 	// Work starts until stopAt; the flipper acts until then too.
@@ -496,7 +527,51 @@ func Run(ctx context.Context, db *sql.DB, cfg Config) (Result, error) {
 	res.ConvergeP50, res.ConvergeP99 = percentile(conv, 0.50), percentile(conv, 0.99)
 	res.LearnP99 = percentile(learn, 0.99)
 	res.Late, res.LateSamples = late(res.Deployments, all, cfg.MaxSamples)
+	res.Unexplained, res.UnexplainedSamples = explain(ctx, cfg.Target, all, cfg.MaxSamples)
 	return res, nil
+}
+
+// explain looks every interrupted query up in the simulator's record (and
+// sets its TornDown) and counts those the record does not explain.
+func explain(ctx context.Context, t Target, all []Query, maxSamples int) (int64, []string) {
+	rec, ok := t.(Recorder)
+	if !ok {
+		return -1, nil
+	}
+	var n int64
+	var samples []string
+	for i := range all {
+		q := &all[i]
+		if q.Outcome != "interrupted" {
+			continue
+		}
+		why := ""
+		if q.ID == "" {
+			why = "no query ID"
+		} else {
+			ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			r, found, err := rec.QueryRecord(ctx, q.ID)
+			cancel()
+			switch {
+			case err != nil:
+				why = "record unavailable: " + err.Error()
+			case !found:
+				why = "the simulator has no record of it"
+			case !r.TornDown:
+				why = fmt.Sprintf("its stack %s was not torn down while it was open (ended %s after it was prepared)",
+					r.Stack, round(r.Ended.Sub(r.Prepared)))
+			}
+			q.TornDown = found && r.TornDown
+		}
+		if why == "" {
+			continue
+		}
+		n++
+		if len(samples) < maxSamples {
+			samples = append(samples, fmt.Sprintf("%s query %s after %d rows: %s: %v", q.Kind, q.ID, q.Rows, why, q.Err))
+		}
+	}
+	return n, samples
 }
 
 // late counts the queries that began after the connector knew of a
@@ -583,6 +658,7 @@ func (s *runState) progress(ctx context.Context, stop <-chan struct{}) {
 func (s *runState) worker(workCtx, runCtx context.Context, i int) []Query {
 	r := rand.New(rand.NewPCG(s.cfg.Seed, uint64(i)+1))
 	streamer := i < s.cfg.Streamers
+	defer s.stopped[i].Store(true)
 	var out []Query
 	for workCtx.Err() == nil {
 		kind := KindStream
@@ -595,6 +671,7 @@ func (s *runState) worker(workCtx, runCtx context.Context, i int) []Query {
 			break
 		}
 		out = append(out, rec)
+		s.finished[i].Add(1)
 	}
 	return out
 }
@@ -613,7 +690,7 @@ func (s *runState) one(runCtx context.Context, worker int, j job) Query {
 		before := s.cfg.Driver.QueryID(sc)
 		o = j.run(ctx, sc)
 		if after := s.cfg.Driver.QueryID(sc); after != before {
-			rec.Stack = stackOf(after)
+			rec.Stack, rec.ID = stackOf(after), after
 		}
 		sc.Close()
 	}

@@ -100,3 +100,24 @@ func (t *adminTarget) Stats(ctx context.Context) (e6sim.Stats, error) {
 	err := t.do(ctx, http.MethodGet, "/stats", &st)
 	return st, err
 }
+
+// Recorder is a Target that can tell what the simulator recorded of a query
+// (see e6sim.QueryRecord). Run uses it to judge every interruption: a query
+// may be interrupted only if its stack was torn down while it was open.
+type Recorder interface {
+	QueryRecord(ctx context.Context, id string) (rec e6sim.QueryRecord, found bool, err error)
+}
+
+func (t simTarget) QueryRecord(_ context.Context, id string) (e6sim.QueryRecord, bool, error) {
+	rec, ok := t.s.Query(id)
+	return rec, ok, nil
+}
+
+func (t *adminTarget) QueryRecord(ctx context.Context, id string) (e6sim.QueryRecord, bool, error) {
+	var rec e6sim.QueryRecord
+	err := t.do(ctx, http.MethodGet, "/queries/"+url.PathEscape(id), &rec)
+	if err != nil && strings.Contains(err.Error(), "404") {
+		return rec, false, nil
+	}
+	return rec, err == nil, err
+}

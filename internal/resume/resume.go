@@ -35,6 +35,8 @@ type Resumer struct {
 	// OnResumed is called once per successful resume that this Resumer
 	// started (not for waiters), with how long it took.
 	OnResumed func(took time.Duration, resumeCalled bool)
+	// OnPoll, when set, hears every status poll: the status, or the error.
+	OnPoll func(status string, err error)
 
 	mu     sync.Mutex
 	flight *flight
@@ -117,6 +119,9 @@ func (r *Resumer) run(ctx context.Context, f *flight) error {
 	var lastErr error
 	for {
 		st, err := r.API.Status(ctx)
+		if r.OnPoll != nil {
+			r.OnPoll(st, err)
+		}
 		if err == nil {
 			last, lastErr = st, nil
 			f.last.Store(&st)

@@ -26,6 +26,9 @@ type Options struct {
 	MaxOpenQueries   int           // default 10000; beyond it prepare fails RESOURCE_EXHAUSTED
 	Users            Users
 	Logger           *slog.Logger // nil = discard
+	// OnQuery, when set, is told of every query's life events. It is
+	// called synchronously and must not call back into the engine.
+	OnQuery func(Event)
 }
 
 // Defaults of Options.
@@ -59,6 +62,7 @@ type Engine struct {
 	sessions map[string]*session
 	queries  map[string]*query
 	closed   bool
+	gen      uint64 // counts Resets
 
 	started   atomic.Int64
 	cancels   atomic.Int64
@@ -178,6 +182,7 @@ func (e *Engine) sweep(now time.Time) {
 	e.mu.Unlock()
 	for _, q := range idle {
 		_ = q.abort(errQueryReclaimed)
+		e.emit(QueryEnded, q.id, "")
 		e.reclaimed.Add(1)
 		e.log.Info("query reclaimed", "query_id", q.id, "idle_timeout", e.o.QueryIdleTimeout)
 	}
@@ -198,19 +203,27 @@ func (e *Engine) Close() {
 }
 
 // Reset models the stack being torn down: every query is cancelled and
-// dropped and every session forgotten. The engine stays usable.
+// dropped (reported as QueryLost) and every session forgotten. Calls in
+// flight that would register a session or a query afterwards register
+// nothing. The engine stays usable.
 func (e *Engine) Reset() {
 	e.dropAll(errEngineReset)
 }
 
 func (e *Engine) dropAll(cause error) {
 	e.mu.Lock()
+	e.gen++
 	qs := e.queries
 	e.queries = map[string]*query{}
 	e.sessions = map[string]*session{}
 	e.mu.Unlock()
 	var wg sync.WaitGroup
+	kind := QueryEnded
+	if cause == errEngineReset {
+		kind = QueryLost
+	}
 	for _, q := range qs {
+		e.emit(kind, q.id, "")
 		wg.Go(func() { _ = q.abort(cause) })
 	}
 	wg.Wait()
@@ -243,6 +256,21 @@ func (e *Engine) OwnsSession(id string) bool {
 	defer e.mu.Unlock()
 	_, ok := e.sessions[id]
 	return ok
+}
+
+// HasOpenQueries reports whether user has a query open on this engine.
+func (e *Engine) HasOpenQueries(user string) bool {
+	if user == "" {
+		return false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, q := range e.queries {
+		if q.user == user {
+			return true
+		}
+	}
+	return false
 }
 
 // Stats is a snapshot of an engine's counters.
@@ -278,12 +306,15 @@ func (e *Engine) newID(kind string) string {
 }
 
 // newSession creates a session for an authenticated user.
-func (e *Engine) newSession(user string) (*session, error) {
+func (e *Engine) newSession(ctx context.Context, user string) (*session, error) {
 	s := &session{id: e.newID("s"), user: user, created: time.Now()}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
 		return nil, errClosed()
+	}
+	if e.staleLocked(ctx) {
+		return nil, errReset()
 	}
 	e.sessions[s.id] = s
 	return s, nil
@@ -347,12 +378,16 @@ func (e *Engine) removeQuery(user, queryID string) *query {
 	return q
 }
 
-// addQuery registers q unless MaxOpenQueries are already open.
-func (e *Engine) addQuery(q *query) error {
+// addQuery registers q unless MaxOpenQueries are already open or the call
+// was routed to an engine generation a reset has ended.
+func (e *Engine) addQuery(ctx context.Context, q *query) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if err := e.roomLocked(); err != nil {
 		return err
+	}
+	if e.staleLocked(ctx) {
+		return errReset()
 	}
 	e.queries[q.id] = q
 	return nil

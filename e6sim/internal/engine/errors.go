@@ -28,6 +28,10 @@ func errClosed() error {
 	return status.Error(codes.Unavailable, "engine closed")
 }
 
+func errReset() error {
+	return status.Error(codes.Unavailable, "stack reset during the call")
+}
+
 // cancelStatus is the status of a call that met a cancelled query.
 func cancelStatus(cause error) error {
 	if cause == nil {

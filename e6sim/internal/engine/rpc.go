@@ -22,7 +22,7 @@ func (e *Engine) Authenticate(ctx context.Context, req *enginepb.AuthenticateReq
 		e.log.Info("authentication failed", "user", truncate(req.GetUser(), 64))
 		return nil, status.Error(codes.Unauthenticated, "Access denied: invalid user or token")
 	}
-	s, err := e.newSession(req.GetUser())
+	s, err := e.newSession(ctx, req.GetUser())
 	if err != nil {
 		return nil, err
 	}
@@ -68,10 +68,11 @@ func (e *Engine) prepare(ctx context.Context, sessionID, catalog, schema, sql st
 	}
 	q.ctx, q.cancel = context.WithCancelCause(e.ctx)
 	q.touch()
-	if err := e.addQuery(q); err != nil {
+	if err := e.addQuery(ctx, q); err != nil {
 		q.cancel(err)
 		return nil, err
 	}
+	e.emit(QueryPrepared, q.id, sql)
 	e.log.Debug("query prepared", "query_id", q.id, "catalog", catalog, "schema", schema)
 	return &enginepb.PrepareStatementResponse{EngineIP: e.o.EngineIP, QueryId: q.id, SessionId: sessionID}, nil
 }
@@ -113,6 +114,7 @@ func (e *Engine) execute(ctx context.Context, sessionID, queryID string, params 
 		return nil, err
 	}
 	e.started.Add(1)
+	e.emit(QueryExecuted, q.id, "")
 	e.log.Debug("query started", "query_id", q.id, "took", time.Since(start))
 	return &enginepb.ExecuteStatementResponse{SessionId: sessionID}, nil
 }
@@ -185,6 +187,7 @@ func (e *Engine) clear(sessionID, queryID string) error {
 	if q.abort(errQueryCleared) == qRunning {
 		e.cancels.Add(1) // cleared before its last row: a cancellation
 	}
+	e.emit(QueryEnded, q.id, "")
 	e.log.Debug("query cleared", "query_id", queryID, "rows", q.rows.Load())
 	return nil
 }
@@ -206,6 +209,7 @@ func (e *Engine) CancelQuery(ctx context.Context, req *enginepb.CancelQueryReque
 			e.cancels.Add(1)
 			e.log.Info("query cancelled", "query_id", q.id, "rows", q.rows.Load())
 		}
+		e.emit(QueryEnded, q.id, "")
 	}
 	return &enginepb.CancelQueryResponse{SessionId: req.GetSessionId()}, nil
 }
