@@ -59,7 +59,8 @@ environment variables, overridden by -dsn (see docs/configuration.md).
 
 Commands:
   (none), shell            interactive shell (\? for its commands)
-  query [SQL]              run SQL (from stdin when not given); -o table|csv|json|jsonl
+  query [SQL]              run SQL (from stdin when not given); -o table|csv|json|jsonl,
+                           or -o parquet|arrow --out FILE (one statement)
   explain [-analyze] SQL   show the plan; -analyze runs the query and adds timings
   status                   cluster status, strategy state and counters
   config check             validate the environment and DSN, show effective settings
@@ -191,6 +192,8 @@ func (a *app) checkFormat() error {
 	switch a.format {
 	case "table", "csv", "json", "jsonl":
 		return nil
+	case "parquet", "arrow":
+		return nil // query only (checkOut)
 	}
 	return usagef("-o %q: want table, csv, json or jsonl", a.format)
 }
