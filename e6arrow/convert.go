@@ -1,6 +1,7 @@
 package e6arrow
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -190,13 +191,7 @@ func validity(v *wire.Vector, n int) (*memory.Buffer, int) {
 		return nil, 0 // a NULL constant is handled by the caller
 	}
 	nl := v.Nulls[:n]
-	first := -1
-	for j, isNull := range nl {
-		if isNull {
-			first = j
-			break
-		}
-	}
+	first := firstTrue(nl)
 	if first < 0 {
 		return nil, 0
 	}
@@ -213,6 +208,26 @@ func validity(v *wire.Vector, n int) (*memory.Buffer, int) {
 		}
 	}
 	return memory.NewBufferBytes(bm), nulls
+}
+
+// firstTrue returns the index of the first true in b, or -1. It looks at
+// eight flags at a time: a Go bool is one byte, 0 or 1.
+func firstTrue(b []bool) int {
+	j := 0
+	if len(b) >= 8 {
+		bytes := unsafe.Slice((*byte)(unsafe.Pointer(&b[0])), len(b))
+		for ; j+8 <= len(bytes); j += 8 {
+			if binary.LittleEndian.Uint64(bytes[j:]) != 0 {
+				break
+			}
+		}
+	}
+	for ; j < len(b); j++ {
+		if b[j] {
+			return j
+		}
+	}
+	return -1
 }
 
 // fixed returns the bytes of s's first n values: s itself, which the driver

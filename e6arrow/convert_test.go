@@ -119,3 +119,20 @@ func TestDaysBefore1970(t *testing.T) {
 		}
 	}
 }
+
+func TestFirstTrue(t *testing.T) {
+	for n := range 40 {
+		for at := -1; at < n; at++ {
+			b := make([]bool, n)
+			if at >= 0 {
+				b[at] = true
+				for j := at + 1; j < n; j += 3 {
+					b[j] = true
+				}
+			}
+			if got := firstTrue(b); got != at {
+				t.Fatalf("n %d: firstTrue = %d, want %d", n, got, at)
+			}
+		}
+	}
+}
