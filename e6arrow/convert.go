@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -285,24 +286,37 @@ func varBinary(dt arrow.DataType, v *wire.Vector, n int, valid *memory.Buffer, n
 		return nil, fmt.Errorf("e6arrow: a batch holds %d bytes of strings in one column, more than an Arrow String array can", total)
 	}
 	offsets := make([]int32, n+1)
-	data := make([]byte, 0, total)
+	data := noZeroBytes(total)
+	off := 0
 	if v.Constant {
 		val := v.Bytes[0]
 		for j := range n {
-			data = append(data, val...)
-			offsets[j+1] = int32(len(data))
+			off += copy(data[off:], val)
+			offsets[j+1] = int32(off)
 		}
 	} else {
 		for j, b := range v.Bytes[:n] {
 			if !v.Nulls[j] {
-				data = append(data, b...)
+				off += copy(data[off:], b)
 			}
-			offsets[j+1] = int32(len(data))
+			offsets[j+1] = int32(off)
 		}
 	}
 	d := array.NewData(dt, n, []*memory.Buffer{valid, memory.NewBufferBytes(asBytes(offsets)), memory.NewBufferBytes(data)}, nil, nulls, 0)
 	defer d.Release()
 	return array.MakeFromData(d), nil
+}
+
+// noZeroBytes returns n bytes that the caller overwrites entirely: the
+// memory is not cleared first (strings.Builder allocates it so). The
+// buffer is only ever read once filled.
+func noZeroBytes(n int) []byte {
+	if n == 0 {
+		return []byte{}
+	}
+	var sb strings.Builder
+	sb.Grow(n)
+	return unsafe.Slice(unsafe.StringData(sb.String()), n)
 }
 
 // decimals builds a Decimal128 array in the schema's scale.
