@@ -221,4 +221,3 @@ func replayConnector(b *testing.B, addr string) *e6data.Connector {
 	b.Cleanup(func() { ctr.Close() })
 	return ctr
 }
-
