@@ -193,6 +193,8 @@ func run(addr, mode string, n int64, out string, heap bool, prefetch int) error 
 
 // export writes the result to a Parquet file the way `e6 query -o parquet`
 // does.
+var groupRows = int64(1 << 20)
+
 func export(ctx context.Context, db *sql.DB, query, path string) (int64, error) {
 	f, err := os.Create(path)
 	if err != nil {
@@ -206,7 +208,7 @@ func export(ctx context.Context, db *sql.DB, query, path string) (int64, error) 
 	}
 	defer rdr.Release()
 	fw, err := pqarrow.NewFileWriter(rdr.Schema(), struct{ io.Writer }{bw},
-		parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Snappy), parquet.WithMaxRowGroupLength(1<<20)),
+		parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Snappy), parquet.WithMaxRowGroupLength(groupRows)),
 		pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 	if err != nil {
 		return 0, err
