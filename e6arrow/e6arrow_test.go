@@ -328,7 +328,7 @@ func TestAbruptSwitchBeforeFirstRecordRecovered(t *testing.T) {
 // with ErrQueryInterrupted and never repeats rows.
 func TestAbruptSwitchAfterFirstRecordInterrupted(t *testing.T) {
 	srv := startSim(t, e6sim.Config{ChunkRows: 100})
-	db, _ := openDB(t, srv)
+	db, ctr := openDB(t, srv)
 	ctx := context.Background()
 	rdr, err := e6arrow.Query(ctx, db, "SELECT id FROM numbers WHERE id < 5000")
 	if err != nil {
@@ -355,6 +355,9 @@ func TestAbruptSwitchAfterFirstRecordInterrupted(t *testing.T) {
 	}
 	if n >= 5000 {
 		t.Fatalf("%d rows", n)
+	}
+	if st := ctr.Stats(); st.Interrupted != 1 {
+		t.Fatalf("Stats().Interrupted = %d, want 1", st.Interrupted)
 	}
 }
 
