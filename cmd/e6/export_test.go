@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"io"
 	"log/slog"
 	"math/big"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,6 +19,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/creack/pty"
 
 	"github.com/e6go/e6data"
 )
@@ -169,3 +173,46 @@ func TestArrowExportAndUsage(t *testing.T) {
 }
 
 func openFile(path string) (*os.File, error) { return os.Open(path) }
+
+// On a terminal the export shows its progress (elapsed time and rows
+// written); Ctrl-C cancels the query on the server and removes the file.
+func TestExportProgressAndInterruptPTY(t *testing.T) {
+	setup(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	path := filepath.Join(t.TempDir(), "big.parquet")
+	cmd := exec.CommandContext(ctx, e6bin, "query", "-o", "parquet", "--out", path, "SELECT range AS id, 'row-' || range AS s FROM range(2000000000)")
+	cmd.Env = simEnv(t)
+	ptmx, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 50, Cols: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &ptyTerm{t: t, ptmx: ptmx, done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		io.Copy(&p.out, ptmx)
+	}()
+	defer func() {
+		cmd.Process.Kill()
+		ptmx.Close()
+		<-p.done
+		if t.Failed() {
+			t.Logf("terminal output:\n%q", p.out.String())
+		}
+	}()
+	before := sim.Stats().Cancels
+	p.expect("elapsed, ")
+	waitFor(t, "rows in the progress line", func() bool {
+		return regexp.MustCompile(`elapsed, [1-9][0-9]* rows`).MatchString(p.out.String())
+	})
+	p.send("\x03")
+	p.expect("query cancelled")
+	if err := cmd.Wait(); err == nil {
+		t.Fatal("exit 0 after Ctrl-C")
+	}
+	waitFor(t, "the server-side cancel", func() bool { return sim.Stats().Cancels > before })
+	waitFor(t, "the query to close on the server", func() bool { return openQueries() == 0 })
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("the interrupted export left %s behind (%v)", path, err)
+	}
+}
