@@ -25,7 +25,7 @@ func (a *app) cmdQuery(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := a.checkFormat(); err != nil {
+	if err := a.checkFormat(); err != nil && !columnar(a.format) {
 		return err
 	}
 	var src string

@@ -70,6 +70,7 @@ Commands:
 Flags (before or after the command):
   -dsn DSN      e6data://user:token@host:port/database?catalog=...&key=value
   -o FORMAT     output format: table (default), csv, json or jsonl
+                (query also parquet or arrow, with --out FILE)
 
 Exit status: 0 ok, 1 error, 2 usage.
 `
@@ -192,8 +193,6 @@ func (a *app) checkFormat() error {
 	switch a.format {
 	case "table", "csv", "json", "jsonl":
 		return nil
-	case "parquet", "arrow":
-		return nil // query only (checkOut)
 	}
 	return usagef("-o %q: want table, csv, json or jsonl", a.format)
 }
