@@ -24,6 +24,8 @@ echo "== database/sql scan path, and the driver's Next alone"
 bench -bench 'BenchmarkScan|BenchmarkNext' -benchtime=1s .
 echo "== e6sim batch production (DuckDB -> Thrift chunks)"
 bench -bench 'FetchNumbers' -benchtime=3x ./e6sim/internal/engine/
+echo "== fetch paths against the floor (replay server, no SQL engine)"
+bench -bench 'FetchFloor' -benchtime=500x -count=3 .
 echo "== end to end against an e6sim process"
 bench -bench 'EndToEnd10M' -benchtime=1x .
 echo "== prefetch over a 5 ms link"

@@ -18,11 +18,14 @@ import (
 // cmdQuery runs `e6 query [SQL]`: the statements of SQL (or of stdin) one
 // after the other, each result in the chosen format.
 func (a *app) cmdQuery(ctx context.Context, args []string) error {
-	pos, err := a.parseArgs("query", args, 0, 1, "query takes one SQL argument (quote it)", nil)
+	var outFile string
+	pos, err := a.parseArgs("query", args, 0, 1, "query takes one SQL argument (quote it)", func(fs *flag.FlagSet) {
+		fs.StringVar(&outFile, "out", "", "output `file` of -o parquet and -o arrow")
+	})
 	if err != nil {
 		return err
 	}
-	if err := a.checkFormat(); err != nil {
+	if err := a.checkFormat(); err != nil && !columnar(a.format) {
 		return err
 	}
 	var src string
@@ -42,6 +45,9 @@ func (a *app) cmdQuery(ctx context.Context, args []string) error {
 	if len(stmts) == 0 {
 		return usagef("no SQL given")
 	}
+	if err := a.checkOut(outFile, len(stmts)); err != nil {
+		return err
+	}
 	s, err := a.connect(false)
 	if err != nil {
 		return err
@@ -52,6 +58,10 @@ func (a *app) cmdQuery(ctx context.Context, args []string) error {
 			fmt.Fprintln(a.stdout)
 		}
 		if _, err := s.do(ctx, func(ctx context.Context) error {
+			if columnar(a.format) {
+				_, err := a.exportQuery(ctx, s.db, q, outFile)
+				return err
+			}
 			_, err := a.runQuery(ctx, s.db, q)
 			return err
 		}); err != nil {

@@ -59,7 +59,8 @@ environment variables, overridden by -dsn (see docs/configuration.md).
 
 Commands:
   (none), shell            interactive shell (\? for its commands)
-  query [SQL]              run SQL (from stdin when not given); -o table|csv|json|jsonl
+  query [SQL]              run SQL (from stdin when not given); -o table|csv|json|jsonl,
+                           or -o parquet|arrow --out FILE (one statement)
   explain [-analyze] SQL   show the plan; -analyze runs the query and adds timings
   status                   cluster status, strategy state and counters
   config check             validate the environment and DSN, show effective settings
@@ -69,6 +70,7 @@ Commands:
 Flags (before or after the command):
   -dsn DSN      e6data://user:token@host:port/database?catalog=...&key=value
   -o FORMAT     output format: table (default), csv, json or jsonl
+                (query also parquet or arrow, with --out FILE)
 
 Exit status: 0 ok, 1 error, 2 usage.
 `
