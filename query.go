@@ -490,7 +490,7 @@ func newRows(cn *conn, q *query, meta *wire.Metadata) *rows {
 		if !ok {
 			t = wire.VectorType(-1)
 		}
-		r.cols[i] = column{name: f.Name, typ: t, typeName: f.Type, zone: f.Zone, format: f.Format, scale: -1}
+		r.cols[i] = column{name: f.Name, typ: t, typeName: f.Type, zone: f.Zone, format: f.Format}
 		r.names[i] = f.Name
 	}
 	return r
@@ -554,9 +554,9 @@ func (r *rows) fetchInto(ctx context.Context, dst *wire.Chunk) (end bool, err er
 
 // adopt takes what the rows learn from a batch: the DECIMAL128 scales.
 func (r *rows) adopt(c *wire.Chunk) {
-	for i := range c.Vectors {
-		if v := &c.Vectors[i]; v.Type == wire.Decimal128 && r.cols[i].scale < 0 {
-			r.cols[i].scale = v.Scale
+	for i := range r.cols {
+		if v := &c.Vectors[i]; v.Type == wire.Decimal128 && !r.cols[i].haveScale {
+			r.cols[i].scale, r.cols[i].haveScale = v.Scale, true
 		}
 	}
 }
@@ -594,17 +594,8 @@ func (r *rows) fetchBatch(ctx context.Context, dst *wire.Chunk, reauth bool) (en
 		dst.Rows = 0
 		return true, nil
 	}
-	if len(dst.Vectors) != len(r.cols) {
-		return false, permanent{&Error{Op: "fetch", sentinel: ErrProtocol, QueryID: q.id,
-			Message: fmt.Sprintf("batch has %d columns, metadata has %d", len(dst.Vectors), len(r.cols))}}
-	}
-	for i := range dst.Vectors {
-		v := &dst.Vectors[i]
-		c := &r.cols[i]
-		if c.typ >= 0 && v.Type != c.typ && v.Type != wire.Null {
-			return false, permanent{&Error{Op: "fetch", sentinel: ErrProtocol, QueryID: q.id,
-				Message: fmt.Sprintf("column %d (%s): vector type %v does not match metadata %s", i, c.name, v.Type, c.typeName)}}
-		}
+	if msg, ok := conform(r.cols, dst); !ok {
+		return false, permanent{&Error{Op: "fetch", sentinel: ErrProtocol, QueryID: q.id, Message: msg}}
 	}
 	return false, nil
 }
@@ -746,7 +737,7 @@ func (r *rows) ColumnTypePrecisionScale(i int) (precision, scale int64, ok bool)
 	if c.typ != wire.Decimal128 {
 		return 0, 0, false
 	}
-	if c.scale < 0 {
+	if !c.haveScale {
 		return 38, 0, false
 	}
 	return 38, int64(c.scale), true
