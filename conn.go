@@ -375,18 +375,20 @@ func (r result) LastInsertId() (int64, error) {
 }
 func (r result) RowsAffected() (int64, error) { return int64(r), nil }
 
-// Ping checks that the cluster answers and the session is usable.
+// Ping checks that the cluster answers and accepts the credentials, with
+// one authenticate: the cheapest call e6data's own client makes. A
+// connection without a session gets one; one with a session gets a fresh
+// one on the same stack.
 func (cn *conn) Ping(ctx context.Context) error {
 	if cn.closed {
 		return driver.ErrBadConn
 	}
 	err := cn.withRecovery(ctx, "ping", "", true, func(ctx context.Context) error {
-		if err := cn.ensureSession(ctx); err != nil {
-			return err
+		had := cn.sid
+		if err := cn.ensureSession(ctx); err != nil || cn.sid != had {
+			return err // the session was made by this authenticate
 		}
-		var resp enginepb.GetCatalogesResponse
-		return cn.ctr.rpc.Invoke(ctx, rpc.Call{Method: enginepb.QueryEngineService_GetCataloges_FullMethodName, Strategy: cn.strategy},
-			&enginepb.GetCatalogesRequest{}, &resp)
+		return cn.authenticateOn(ctx, cn.strategy)
 	})
 	if err != nil && cn.ctr.closed.Load() {
 		return driver.ErrBadConn

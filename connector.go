@@ -377,7 +377,9 @@ func (o observer) Announced(call rpc.Call, s string) {
 }
 
 func (o observer) Finished(call rpc.Call, kind rpc.Kind) {
-	if kind == rpc.KindNone && call.Strategy != "" {
+	// A ClusterService call is not routed per stack: its success says
+	// nothing about where new work goes (see clusterAPI.invoke).
+	if kind == rpc.KindNone && call.Strategy != "" && !strings.HasPrefix(call.Method, "/ClusterService/") {
 		o.c.state.Confirm(call.Strategy, call.QueryID)
 	}
 }
@@ -385,11 +387,21 @@ func (o observer) Finished(call rpc.Call, kind rpc.Kind) {
 // clusterAPI is the ClusterService through the one call path.
 type clusterAPI struct{ c *Connector }
 
-// strategy for ClusterService calls: they carry the header too, though
-// the service is not routed per stack.
-func (a clusterAPI) strategy() string {
-	st, _ := a.c.state.ForNewWork()
-	return st
+// invoke sends a ClusterService call with a strategy header, as e6data's
+// cluster manager does: the strategy new work uses when one is known; with
+// none known, blue, then green when blue answers 456 (the gateway routes
+// on the header, so a call on the wrong one may never reach the service).
+// The header does not move new work: a ClusterService call is not routed
+// per stack the way queries are.
+func (a clusterAPI) invoke(ctx context.Context, method string, req, resp any) error {
+	if st, _ := a.c.state.ForNewWork(); st != "" {
+		return a.c.rpc.Invoke(ctx, rpc.Call{Method: method, Strategy: st}, req, resp)
+	}
+	err := a.c.rpc.Invoke(ctx, rpc.Call{Method: method, Strategy: "blue"}, req, resp)
+	if rpc.Classify(err) == rpc.KindWrongStrategy {
+		err = a.c.rpc.Invoke(ctx, rpc.Call{Method: method, Strategy: "green"}, req, resp)
+	}
+	return err
 }
 
 func (a clusterAPI) creds(ctx context.Context) (string, string, error) {
@@ -403,8 +415,7 @@ func (a clusterAPI) Status(ctx context.Context) (string, error) {
 		return "", err
 	}
 	var resp enginepb.ClusterStatusResponse
-	err = a.c.rpc.Invoke(ctx, rpc.Call{Method: enginepb.ClusterService_Status_FullMethodName, Strategy: a.strategy()},
-		&enginepb.ClusterStatusRequest{User: u, Password: t}, &resp)
+	err = a.invoke(ctx, enginepb.ClusterService_Status_FullMethodName, &enginepb.ClusterStatusRequest{User: u, Password: t}, &resp)
 	return strings.ToLower(resp.GetStatus()), err
 }
 
@@ -414,8 +425,7 @@ func (a clusterAPI) Resume(ctx context.Context) (string, error) {
 		return "", err
 	}
 	var resp enginepb.ResumeResponse
-	err = a.c.rpc.Invoke(ctx, rpc.Call{Method: enginepb.ClusterService_Resume_FullMethodName, Strategy: a.strategy()},
-		&enginepb.ResumeRequest{User: u, Password: t}, &resp)
+	err = a.invoke(ctx, enginepb.ClusterService_Resume_FullMethodName, &enginepb.ResumeRequest{User: u, Password: t}, &resp)
 	return strings.ToLower(resp.GetStatus()), err
 }
 

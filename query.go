@@ -286,7 +286,7 @@ func (cn *conn) runOnce(ctx context.Context, text string, params []*enginepb.Par
 	}
 	var exec enginepb.ExecuteStatementResponse
 	ectx, span := q.tel.phase(ctx, spanExecute, q)
-	if params != nil {
+	if params != nil || o.catalog != "" { // executeStatementV2 follows prepareStatementV2
 		err = cn.call(ectx, q, enginepb.QueryEngineService_ExecuteStatementV2_FullMethodName,
 			&enginepb.ExecuteStatementV2Request{EngineIP: q.engineIP, SessionId: q.sid, QueryId: q.id, Params: params}, &exec)
 	} else {
