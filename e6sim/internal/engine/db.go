@@ -261,7 +261,7 @@ func (db *DB) connect(catalog, schema, tz string) (*conn, error) {
 	if schema != "" {
 		use += "." + quoteIdent(schema)
 	}
-	if err := rawExec(cn.c, use+"; SET TimeZone = "+quoteString(tz)+";"); err != nil {
+	if err := rawExec(cn.c, use+"; SET TimeZone = "+quoteString(tz)+";\n"+macroSQL); err != nil {
 		cn.disconnect()
 		return nil, err
 	}
