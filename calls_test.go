@@ -60,7 +60,7 @@ func received(srv *e6sim.Server, before map[string]int64) map[string]int64 {
 
 // TestCallSequences checks the calls made for a query with and without a
 // catalog, a listing, a dry run, a Ping and the ClusterService status are
-// the ones e6data's own client makes (protocol.md §6 and its facts): every
+// the ones e6data's own client makes (docs/protocol.md §6): every
 // call the connector sent is checked against what e6sim counted receiving.
 func TestCallSequences(t *testing.T) {
 	srv := startSim(t, e6sim.Config{})

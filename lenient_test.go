@@ -16,7 +16,7 @@ import (
 )
 
 // Batches e6data's own client reads though a strict reading of the layout
-// would refuse them (protocol.md §8), read through the rows as a fetched
+// would refuse them (docs/protocol.md §8), read through the rows as a fetched
 // batch is: decode, conform to the metadata, Next. The bytes are the
 // hand-built fixtures of internal/wire/testdata/lenient.
 

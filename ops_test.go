@@ -333,7 +333,7 @@ func TestOpsDryRun(t *testing.T) {
 	}
 }
 
-// e6dataTypeNames are the vector type names of protocol.md §7.
+// e6dataTypeNames are the vector type names of docs/protocol.md §7.
 var e6dataTypeNames = []string{"LONG", "INTEGER", "DOUBLE", "STRING", "DATE", "DATETIME", "TIMESTAMP_TZ", "DECIMAL128",
 	"BOOLEAN", "FLOAT", "BINARY", "ARRAY", "MAP", "STRUCT", "NULL"}
 

@@ -8,7 +8,7 @@ import (
 	"unsafe"
 )
 
-// Members of the Thrift union Data (protocol.md §8).
+// Members of the Thrift union Data (docs/protocol.md §8).
 const (
 	mBool            = 1  // boolData{1: list<bool>}
 	mInt32           = 2  // int32Data{1: list<i32>}
@@ -50,7 +50,7 @@ var memberNames = [...]string{"", "boolData", "int32Data", "int64Data", "dateDat
 // Zero copy: the []byte values in Vector.Bytes alias b. The caller must not
 // modify b while it uses them, and must copy what outlives b.
 //
-// What is accepted, beyond the exact layout of protocol.md §8:
+// What is accepted, beyond the exact layout of docs/protocol.md §8:
 //   - Fields in any order; unknown fields of any Thrift type are skipped
 //     (nesting up to 64 deep, like Apache Thrift); a field whose wire type
 //     differs from the declared one is skipped like an unknown field, as
@@ -247,7 +247,7 @@ type payload struct {
 	decScale []int32
 }
 
-// The forms of a DECIMAL128 value (protocol.md §8).
+// The forms of a DECIMAL128 value (docs/protocol.md §8).
 const (
 	decBinary = iota // big-endian two's complement, unscaled, at Vector scale
 	decEmpty         // no bytes: the value is NULL
@@ -372,7 +372,7 @@ func checkVector(d *decoder, start int, v *Vector, p *payload, rows int32) error
 		return bad("unknown vectorType " + itoa(int(v.Type)))
 	}
 	if v.Type == Int96 {
-		return bad("INT96 vectors are not supported (protocol.md §8 defines no layout for them)")
+		return bad("INT96 vectors are not supported (docs/protocol.md §8 defines no layout for them)")
 	}
 	if k := bits.OnesCount32(p.members); k > 1 {
 		return bad("Vector.data sets " + itoa(k) + " members of the union Data")

@@ -9,7 +9,7 @@ import (
 	"github.com/e6go/e6data/internal/wire"
 )
 
-// The lenient cases of protocol.md §8: bytes e6data's own client reads that
+// The lenient cases of docs/protocol.md §8: bytes e6data's own client reads that
 // a strict reading of the layout would refuse. Each fixture under
 // testdata/lenient was written by hand, byte by byte, from the layout, and
 // is also a seed of FuzzDecodeChunk.

@@ -1,6 +1,6 @@
 package wire
 
-// Vector is one column of a Chunk (Thrift struct Vector, protocol.md §8).
+// Vector is one column of a Chunk (Thrift struct Vector, docs/protocol.md §8).
 //
 // Exactly one typed slice carries the values, chosen by Type:
 //
