@@ -74,7 +74,8 @@ var memberNames = [...]string{"", "boolData", "int32Data", "int64Data", "dateDat
 //     every list has a slot per row after decoding.
 //   - A DECIMAL128 value may be 1..16 bytes of big-endian two's complement
 //     (shorter values, as Java's BigInteger.toByteArray writes them, are
-//     sign-extended); empty bytes are a NULL (Nulls is set for that row);
+//     sign-extended); empty bytes are a NULL (Nulls is set for that row),
+//     and a NULL row's value is not read, whatever its bytes;
 //     and a value whose length is not 16 and whose bytes are all
 //     decimal-literal characters (digits, signs, '.', 'e', 'E') and parse
 //     as a decimal is the older UTF-8 text form ("123.45", "-0.5",
@@ -252,6 +253,7 @@ const (
 	decBinary = iota // big-endian two's complement, unscaled, at Vector scale
 	decEmpty         // no bytes: the value is NULL
 	decText          // UTF-8 decimal text carrying its own scale
+	decInvalid       // neither: an error unless its row is NULL (decScale holds its length)
 )
 
 // note records that DECIMAL128 value i of n came in a form other than binary.
@@ -469,6 +471,14 @@ func checkVector(d *decoder, start int, v *Vector, p *payload, rows int32) error
 	return nil
 }
 
+// isNullSlot reports whether value slot i of v belongs to NULL rows only.
+func isNullSlot(v *Vector, i int) bool {
+	if v.Constant {
+		return len(v.Nulls) > 0 && v.Nulls[0]
+	}
+	return i < len(v.Nulls) && v.Nulls[i]
+}
+
 // nullFrom reports whether the rows from..rows-1 of v are all NULL.
 func nullFrom(v *Vector, from int, rows int32) bool {
 	if v.Constant {
@@ -522,6 +532,11 @@ func settleDecimals(v *Vector, p *payload) error {
 	for i, f := range p.decForm {
 		var s int32
 		switch f {
+		case decInvalid:
+			if !isNullSlot(v, i) {
+				return errors.New("DECIMAL128 value " + itoa(i) + " has " + itoa(int(p.decScale[i])) + " bytes, want 1..16 (or decimal text)")
+			}
+			continue
 		case decEmpty:
 			if i < len(v.Nulls) && !v.Nulls[i] {
 				nulls := make([]bool, len(v.Nulls)) // v.Nulls may alias the input
@@ -547,7 +562,7 @@ func settleDecimals(v *Vector, p *payload) error {
 	for i, f := range p.decForm {
 		from := v.Scale
 		switch f {
-		case decEmpty:
+		case decEmpty, decInvalid:
 			continue
 		case decText:
 			from = p.decScale[i]
@@ -927,7 +942,9 @@ func (d *decoder) decimal(s []byte, at, i, n int, p *payload, what string) (Dec1
 		}
 	}
 	if len(s) > maxDecimalLength {
-		return Dec128{}, d.malformedAt(at, what+": value "+itoa(i)+" has "+itoa(len(s))+" bytes, want 1..16 (or decimal text)")
+		// Read only if its row is not NULL: checkVector decides.
+		p.note(i, n, decInvalid, int32(min(len(s), math.MaxInt32)))
+		return Dec128{}, nil
 	}
 	return dec128FromBytes(s), nil
 }

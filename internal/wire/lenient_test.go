@@ -3,6 +3,7 @@ package wire_test
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,6 +67,14 @@ func TestLenientNullSlots(t *testing.T) {
 	t.Run("empty DECIMAL128 bytes in a NULL slot", func(t *testing.T) {
 		c := decodeLenient(t, "decimal_empty_null")
 		wantStrings(t, decimals(c, 0), "123.45", "NULL")
+	})
+	t.Run("bytes of no DECIMAL128 form in a NULL slot", func(t *testing.T) {
+		in := chunkOf(2, vec(16, boolList(3, false, true), member(17, tw{}.f(tList, 1).list(tString, 2).str("\x01").str(strings.Repeat("\xff", 20)), tw{}.f(tI32, 2).i32(1))))
+		var c wire.Chunk
+		if err := wire.DecodeChunk(in, &c); err != nil {
+			t.Fatal(err)
+		}
+		wantStrings(t, decimals(&c, 0), "0.1", "NULL")
 	})
 	t.Run("NULL constant DECIMAL128 with empty bytes", func(t *testing.T) {
 		c := decodeLenient(t, "decimal_const_null")
