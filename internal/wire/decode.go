@@ -250,10 +250,10 @@ type payload struct {
 
 // The forms of a DECIMAL128 value (docs/protocol.md §8).
 const (
-	decBinary = iota // big-endian two's complement, unscaled, at Vector scale
-	decEmpty         // no bytes: the value is NULL
-	decText          // UTF-8 decimal text carrying its own scale
-	decInvalid       // neither: an error unless its row is NULL (decScale holds its length)
+	decBinary  = iota // big-endian two's complement, unscaled, at Vector scale
+	decEmpty          // no bytes: the value is NULL
+	decText           // UTF-8 decimal text carrying its own scale
+	decInvalid        // neither: an error unless its row is NULL (decScale holds its length)
 )
 
 // note records that DECIMAL128 value i of n came in a form other than binary.
