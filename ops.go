@@ -37,9 +37,11 @@ type Conn interface {
 	// ExplainAnalyze runs query to the end (discarding its rows) and returns
 	// the executed plan with its timings.
 	ExplainAnalyze(ctx context.Context, query string, args ...any) (*Analysis, error)
-	// DryRun asks the server to check query without running it.
+	// DryRun asks the server to check query without running it (dryRun,
+	// in the configured database and the engine's default catalog).
 	DryRun(ctx context.Context, query string) (string, error)
-	// Catalogs lists the catalogs.
+	// Catalogs lists the catalogs (getCataloges: e6data's own client never
+	// calls it, so an engine version may not serve it).
 	Catalogs(ctx context.Context) ([]Catalog, error)
 	// Schemas lists the databases (schemas) of a catalog ("" = the configured one).
 	Schemas(ctx context.Context, catalog string) ([]string, error)
