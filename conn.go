@@ -375,10 +375,11 @@ func (r result) LastInsertId() (int64, error) {
 }
 func (r result) RowsAffected() (int64, error) { return int64(r), nil }
 
-// Ping checks that the cluster answers and accepts the credentials, with
-// one authenticate: the cheapest call e6data's own client makes. A
-// connection without a session gets one; one with a session gets a fresh
-// one on the same stack.
+// Ping checks that the cluster answers and the session is usable, with
+// calls e6data's own client makes: a connection without a session
+// authenticates (and that is the check); one with a session asks for a dry
+// run of "SELECT 1", which only plans a constant. An answer that rejects
+// the statement still shows the engine and the session alive.
 func (cn *conn) Ping(ctx context.Context) error {
 	if cn.closed {
 		return driver.ErrBadConn
@@ -388,7 +389,13 @@ func (cn *conn) Ping(ctx context.Context) error {
 		if err := cn.ensureSession(ctx); err != nil || cn.sid != had {
 			return err // the session was made by this authenticate
 		}
-		return cn.authenticateOn(ctx, cn.strategy)
+		var resp enginepb.DryRunResponse
+		err := cn.call(ctx, &query{strategy: cn.strategy}, enginepb.QueryEngineService_DryRun_FullMethodName,
+			&enginepb.DryRunRequest{SessionId: cn.sid, Schema: cn.ctr.cfg.Database, QueryString: "SELECT 1"}, &resp)
+		if k := rpc.Classify(err); k == rpc.KindInvalid || k == rpc.KindNotFound {
+			return nil
+		}
+		return err
 	})
 	if err != nil && cn.ctr.closed.Load() {
 		return driver.ErrBadConn

@@ -554,7 +554,7 @@ func (r *rows) fetchInto(ctx context.Context, dst *wire.Chunk) (end bool, err er
 
 // adopt takes what the rows learn from a batch: the DECIMAL128 scales.
 func (r *rows) adopt(c *wire.Chunk) {
-	for i := range r.cols {
+	for i := range min(len(r.cols), len(c.Vectors)) {
 		if v := &c.Vectors[i]; v.Type == wire.Decimal128 && !r.cols[i].haveScale {
 			r.cols[i].scale, r.cols[i].haveScale = v.Scale, true
 		}
