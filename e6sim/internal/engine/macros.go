@@ -3,9 +3,9 @@ package engine
 import "strings"
 
 // e6data SQL functions that DuckDB lacks or names differently, as DuckDB
-// macros: created on every connection (as TEMP macros, so that they are
-// found whatever catalog.schema the connection uses), they let queries
-// written for e6data run unchanged. Names, argument orders and meanings
+// macros: created once in sample.main (connections in another schema have
+// it on their search path), they let queries written for e6data run
+// unchanged. Names, argument orders and meanings
 // follow e6data's documented functions (and its public SQL dialect):
 //
 //	nvl(a, b)                       the first of a, b that is not NULL
@@ -54,11 +54,11 @@ var e6Macros = []string{
 	`datetime(t) AS CAST(t AS TIMESTAMP), (t, z) AS timezone(z, timezone('UTC', CAST(t AS TIMESTAMP)))`,
 }
 
-// macroSQL is the statement that creates every macro on a connection.
+// macroSQL is the statement that creates every macro in sample.main.
 var macroSQL = func() string {
 	var b strings.Builder
 	for _, m := range e6Macros {
-		b.WriteString("CREATE OR REPLACE TEMP MACRO ")
+		b.WriteString("CREATE OR REPLACE MACRO " + quoteIdent(DefaultCatalog) + "." + quoteIdent(DefaultSchema) + ".")
 		b.WriteString(m)
 		b.WriteString(";\n")
 	}

@@ -1,6 +1,12 @@
 package engine
 
-import "testing"
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/e6go/e6data/internal/enginepb"
+)
 
 // Every e6data function e6sim provides through a DuckDB macro, run as a
 // client runs a query (prepare, execute, batches), with the value e6data
@@ -42,4 +48,30 @@ func TestE6Macros(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The macros are found from a query in another schema too.
+func TestE6MacrosInAnotherSchema(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "people.csv"), []byte("name,age\nann,31\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err := OpenDB(t.Context(), DBOptions{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	h := serve(t, db, Options{})
+	sid := h.auth(t)
+	r, err := h.c.PrepareStatementV2(h.ctx, &enginepb.PrepareStatementV2Request{SessionId: sid, Catalog: "sample", Schema: "data",
+		QueryString: "SELECT CAST(nvl(NULL, name) || ' ' || date_diff(DATE '2024-03-01', DATE '2024-02-01') AS VARCHAR) FROM people"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.execute(t, sid, r.GetQueryId())
+	c := h.batch(t, sid, r.GetQueryId())
+	if c == nil || string(c.Vectors[0].BytesAt(0)) != "ann 29" {
+		t.Fatalf("got %+v", c)
+	}
+	h.clear(t, sid, r.GetQueryId())
 }
