@@ -237,7 +237,7 @@ func TestOpsExplain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st := srv.Stats(); st.RPCs["QueryEngineService/explain"] < 1 || st.RPCs["QueryEngineService/executeStatement"] != 0 {
+	if st := srv.Stats(); st.RPCs["QueryEngineService/explain"] < 1 || st.RPCs["QueryEngineService/executeStatement"]+st.RPCs["QueryEngineService/executeStatementV2"] != 0 {
 		t.Fatalf("Explain must not execute: %v", st.RPCs)
 	}
 	waitFor(t, 5*time.Second, "explained queries to be cleared", func() bool { return openQueries(srv) == 0 })
