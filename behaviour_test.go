@@ -121,7 +121,7 @@ func (s *sentQueries) interceptor() grpc.DialOption {
 			q = r.GetQueryString()
 		case *enginepb.PrepareStatementV2Request:
 			q = r.GetQueryString()
-		case *enginepb.DryRunRequestV2:
+		case *enginepb.DryRunRequest:
 			q = r.GetQueryString()
 		}
 		if q != "" {

@@ -12,7 +12,9 @@ import (
 	"github.com/e6go/e6data/internal/chaos"
 )
 
-// The chaos scenarios of zero-downtime.md §4. With -short (CI) and by
+// The chaos scenarios: graceful and abrupt deployments, suspension and
+// session expiry under a workload of verified queries (internal/chaos),
+// steady and with two clusters. With -short (CI) and by
 // default each runs a few seconds; -chaos.full runs the full durations.
 var chaosFull = flag.Bool("chaos.full", false, "run the chaos scenarios for their full durations (30 s each)")
 

@@ -235,9 +235,7 @@ func (a clusterAPI) Resume(ctx context.Context) (string, error) {
 		return "", err
 	}
 	var resp enginepb.ResumeResponse
-	st, _ := c.state.ForNewWork()
-	err = c.rpc.Invoke(ctx, rpc.Call{Method: enginepb.ClusterService_Resume_FullMethodName, Strategy: st},
-		&enginepb.ResumeRequest{User: c.cfg.User, Password: t}, &resp)
+	err = c.clusterCall(ctx, enginepb.ClusterService_Resume_FullMethodName, &enginepb.ResumeRequest{User: c.cfg.User, Password: t}, &resp)
 	return strings.ToLower(resp.GetStatus()), err
 }
 
@@ -249,10 +247,25 @@ func (c *Connector) clusterStatus(ctx context.Context) (string, error) {
 		return "", err
 	}
 	var resp enginepb.ClusterStatusResponse
-	st, _ := c.state.ForNewWork()
-	err = c.rpc.Invoke(ctx, rpc.Call{Method: enginepb.ClusterService_Status_FullMethodName, Strategy: st},
-		&enginepb.ClusterStatusRequest{User: c.cfg.User, Password: t}, &resp)
+	err = c.clusterCall(ctx, enginepb.ClusterService_Status_FullMethodName, &enginepb.ClusterStatusRequest{User: c.cfg.User, Password: t}, &resp)
 	return strings.ToLower(resp.GetStatus()), err
+}
+
+// clusterCall sends a ClusterService call with a strategy header, as
+// e6data's cluster manager does: the strategy new work uses when one is
+// known; with none known, blue, then green when blue answers 456 (the
+// gateway routes on the header, so a call on the wrong one may never reach
+// the service). The header does not move new work: a ClusterService call
+// is not routed per stack the way queries are.
+func (c *Connector) clusterCall(ctx context.Context, method string, req, resp any) error {
+	if st, _ := c.state.ForNewWork(); st != "" {
+		return c.rpc.Invoke(ctx, rpc.Call{Method: method, Strategy: st}, req, resp)
+	}
+	err := c.rpc.Invoke(ctx, rpc.Call{Method: method, Strategy: "blue"}, req, resp)
+	if rpc.Classify(err) == rpc.KindWrongStrategy {
+		err = c.rpc.Invoke(ctx, rpc.Call{Method: method, Strategy: "green"}, req, resp)
+	}
+	return err
 }
 
 // resume brings a suspended cluster back (rule 8), once per cluster at a

@@ -28,7 +28,7 @@ const (
 	kindCode                   // settable only in code
 )
 
-// Implementation limits for settings that config.md bounds only below.
+// Implementation limits for settings bounded only below (docs/configuration.md).
 const (
 	maxIntSetting = math.MaxInt32
 	maxDuration   = math.MaxInt64

@@ -49,7 +49,7 @@ type clampCase struct {
 	bound string // the bound as the WARN names it
 }
 
-// envCase is one variable of config.md (and the Go connector's additions).
+// envCase is one variable of docs/configuration.md (with the Go connector's additions).
 type envCase struct {
 	env     string
 	field   string

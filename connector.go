@@ -376,7 +376,9 @@ func (o observer) Announced(call rpc.Call, s string) {
 }
 
 func (o observer) Finished(call rpc.Call, kind rpc.Kind) {
-	if kind == rpc.KindNone && call.Strategy != "" {
+	// A ClusterService call is not routed per stack: its success says
+	// nothing about where new work goes (see Connector.clusterCall).
+	if kind == rpc.KindNone && call.Strategy != "" && !strings.HasPrefix(call.Method, "/ClusterService/") {
 		o.c.state.Confirm(call.Strategy, call.QueryID)
 	}
 }

@@ -210,7 +210,8 @@ func TestCancelStopsServerQuery(t *testing.T) {
 			errc <- err
 		}()
 		waitFor(t, time.Minute, "the query to run on the server", func() bool {
-			return openQueries(srv) == 1 && srv.Stats().RPCs["QueryEngineService/executeStatement"] == 1
+			rpcs := srv.Stats().RPCs
+			return openQueries(srv) == 1 && rpcs["QueryEngineService/executeStatement"]+rpcs["QueryEngineService/executeStatementV2"] == 1
 		})
 		cancelled := time.Now()
 		cancel()

@@ -224,7 +224,7 @@ func TestHostileStall(t *testing.T) {
 		timeout      func(ctx context.Context) (context.Context, context.CancelFunc, []any)
 	}{
 		{"prepare", "prepareStatementV2", ctxDeadline},
-		{"execute", "executeStatement", ctxDeadline},
+		{"execute", "executeStatementV2", ctxDeadline}, // after prepareStatementV2: the configuration names a catalog
 		{"metadata", "getResultMetadata", ctxDeadline},
 		{"batch", "getNextResultBatch", ctxDeadline},
 		{"batch_query_timeout", "getNextResultBatch", queryTimeout},

@@ -37,9 +37,11 @@ type Conn interface {
 	// ExplainAnalyze runs query to the end (discarding its rows) and returns
 	// the executed plan with its timings.
 	ExplainAnalyze(ctx context.Context, query string, args ...any) (*Analysis, error)
-	// DryRun asks the server to check query without running it.
+	// DryRun asks the server to check query without running it (dryRun,
+	// in the configured database and the engine's default catalog).
 	DryRun(ctx context.Context, query string) (string, error)
-	// Catalogs lists the catalogs.
+	// Catalogs lists the catalogs (getCataloges: e6data's own client never
+	// calls it, so an engine version may not serve it).
 	Catalogs(ctx context.Context) ([]Catalog, error)
 	// Schemas lists the databases (schemas) of a catalog ("" = the configured one).
 	Schemas(ctx context.Context, catalog string) ([]string, error)
@@ -225,8 +227,11 @@ func (cn *conn) prepared(ctx context.Context, op, text string, args []any, execu
 		after := stagePrepare // nothing has run
 		if execute {
 			var exec enginepb.ExecuteStatementResponse
-			if err := cn.call(ctx, q, enginepb.QueryEngineService_ExecuteStatement_FullMethodName,
-				&enginepb.ExecuteStatementRequest{EngineIP: q.engineIP, SessionId: q.sid, QueryId: q.id}, &exec); err != nil {
+			method, req := enginepb.QueryEngineService_ExecuteStatement_FullMethodName, any(&enginepb.ExecuteStatementRequest{EngineIP: q.engineIP, SessionId: q.sid, QueryId: q.id})
+			if cfg.Catalog != "" { // executeStatementV2 follows prepareStatementV2
+				method, req = enginepb.QueryEngineService_ExecuteStatementV2_FullMethodName, &enginepb.ExecuteStatementV2Request{EngineIP: q.engineIP, SessionId: q.sid, QueryId: q.id}
+			}
+			if err := cn.call(ctx, q, method, req, &exec); err != nil {
 				return failAt(stageExecute, q, err)
 			}
 			after = stageResult
@@ -285,16 +290,15 @@ func (cn *conn) ExplainAnalyze(ctx context.Context, text string, args ...any) (*
 	return a, nil
 }
 
+// DryRun asks the planner to validate text without running it. It uses
+// dryRun, as e6data's own client does (not dryRunV2): the configured
+// database is the schema, and the engine's default catalog applies.
 func (cn *conn) DryRun(ctx context.Context, text string) (string, error) {
 	cfg := cn.ctr.cfg
 	text = stripTrailingSemicolon(text)
 	var resp enginepb.DryRunResponse
 	err := cn.session(ctx, "dry run", func(ctx context.Context) error {
 		q := &query{strategy: cn.strategy}
-		if cfg.Catalog != "" {
-			return cn.call(ctx, q, enginepb.QueryEngineService_DryRunV2_FullMethodName,
-				&enginepb.DryRunRequestV2{SessionId: cn.sid, Schema: cfg.Database, Catalog: cfg.Catalog, QueryString: text}, &resp)
-		}
 		return cn.call(ctx, q, enginepb.QueryEngineService_DryRun_FullMethodName,
 			&enginepb.DryRunRequest{SessionId: cn.sid, Schema: cfg.Database, QueryString: text}, &resp)
 	})
@@ -329,10 +333,6 @@ func (cn *conn) Schemas(ctx context.Context, catalog string) ([]string, error) {
 	var resp enginepb.GetSchemaNamesResponse
 	err := cn.session(ctx, "list schemas", func(ctx context.Context) error {
 		call := rpc.Call{Method: enginepb.QueryEngineService_GetSchemaNamesV2_FullMethodName, Strategy: cn.strategy}
-		if catalog == "" {
-			call.Method = enginepb.QueryEngineService_GetSchemaNames_FullMethodName
-			return cn.ctr.rpc.Invoke(ctx, call, &enginepb.GetSchemaNamesRequest{SessionId: cn.sid}, &resp)
-		}
 		return cn.ctr.rpc.Invoke(ctx, call, &enginepb.GetSchemaNamesV2Request{SessionId: cn.sid, Catalog: catalog}, &resp)
 	})
 	return resp.GetSchemas(), err
@@ -343,10 +343,6 @@ func (cn *conn) Tables(ctx context.Context, catalog, schema string) ([]string, e
 	var resp enginepb.GetTablesResponse
 	err := cn.session(ctx, "list tables", func(ctx context.Context) error {
 		call := rpc.Call{Method: enginepb.QueryEngineService_GetTablesV2_FullMethodName, Strategy: cn.strategy}
-		if catalog == "" {
-			call.Method = enginepb.QueryEngineService_GetTables_FullMethodName
-			return cn.ctr.rpc.Invoke(ctx, call, &enginepb.GetTablesRequest{SessionId: cn.sid, Schema: schema}, &resp)
-		}
 		return cn.ctr.rpc.Invoke(ctx, call, &enginepb.GetTablesV2Request{SessionId: cn.sid, Schema: schema, Catalog: catalog}, &resp)
 	})
 	return resp.GetTables(), err
@@ -357,10 +353,6 @@ func (cn *conn) Columns(ctx context.Context, catalog, schema, table string) ([]C
 	var resp enginepb.GetColumnsResponse
 	err := cn.session(ctx, "list columns", func(ctx context.Context) error {
 		call := rpc.Call{Method: enginepb.QueryEngineService_GetColumnsV2_FullMethodName, Strategy: cn.strategy}
-		if catalog == "" {
-			call.Method = enginepb.QueryEngineService_GetColumns_FullMethodName
-			return cn.ctr.rpc.Invoke(ctx, call, &enginepb.GetColumnsRequest{SessionId: cn.sid, Schema: schema, Table: table}, &resp)
-		}
 		return cn.ctr.rpc.Invoke(ctx, call, &enginepb.GetColumnsV2Request{SessionId: cn.sid, Schema: schema, Table: table, Catalog: catalog}, &resp)
 	})
 	if err != nil {

@@ -17,7 +17,7 @@ var profileNames = []string{profileDevelopment, profileProduction, profileHighPe
 // profileValue is one setting of a profile, in environment-variable form.
 type profileValue struct{ env, value string }
 
-// profileValues are the values of each profile (see config.md, Profiles).
+// profileValues are the values of each profile (see docs/configuration.md, Profiles).
 var profileValues = map[string][]profileValue{
 	profileDevelopment: {
 		{"E6DATA_STRATEGY_CACHE_TIMEOUT", "60"},

@@ -9,8 +9,8 @@ import (
 	"time"
 )
 
-// profileWant is config.md's Profiles section, written out independently
-// of profiles.go.
+// profileWant is the Profiles section of docs/configuration.md, written out
+// independently of profiles.go.
 var profileWant = map[string]map[string]any{
 	"development": {
 		"StrategyCacheTimeout": 60 * time.Second, "MaxRetryAttempts": 3,

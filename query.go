@@ -272,7 +272,7 @@ func (cn *conn) runOnce(ctx context.Context, o *op, text string, params []*engin
 	o.queryID = q.id
 	var exec enginepb.ExecuteStatementResponse
 	ectx, span := q.tel.phase(ctx, spanExecute, q)
-	if params != nil {
+	if params != nil || qo.catalog != "" { // executeStatementV2 follows prepareStatementV2
 		err = cn.call(ectx, q, enginepb.QueryEngineService_ExecuteStatementV2_FullMethodName,
 			&enginepb.ExecuteStatementV2Request{EngineIP: q.engineIP, SessionId: q.sid, QueryId: q.id, Params: params}, &exec)
 	} else {
@@ -432,7 +432,7 @@ func newRows(cn *conn, q *query, meta *wire.Metadata) *rows {
 		if !ok {
 			t = wire.VectorType(-1)
 		}
-		r.cols[i] = column{name: f.Name, typ: t, typeName: f.Type, zone: f.Zone, format: f.Format, scale: -1}
+		r.cols[i] = column{name: f.Name, typ: t, typeName: f.Type, zone: f.Zone, format: f.Format}
 		r.names[i] = f.Name
 	}
 	return r
@@ -503,9 +503,9 @@ func (r *rows) fetchInto(ctx context.Context, o *op, dst *wire.Chunk, first erro
 
 // adopt takes what the rows learn from a batch: the DECIMAL128 scales.
 func (r *rows) adopt(c *wire.Chunk) {
-	for i := range c.Vectors {
-		if v := &c.Vectors[i]; v.Type == wire.Decimal128 && r.cols[i].scale < 0 {
-			r.cols[i].scale = v.Scale
+	for i := range min(len(r.cols), len(c.Vectors)) {
+		if v := &c.Vectors[i]; v.Type == wire.Decimal128 && !r.cols[i].haveScale {
+			r.cols[i].scale, r.cols[i].haveScale = v.Scale, true
 		}
 	}
 }
@@ -533,17 +533,8 @@ func (r *rows) fetchBatch(ctx context.Context, dst *wire.Chunk, sid string) (end
 		dst.Rows = 0
 		return true, nil
 	}
-	if len(dst.Vectors) != len(r.cols) {
-		return false, errFinal{&Error{Op: "fetch", sentinel: ErrProtocol, QueryID: q.id,
-			Message: fmt.Sprintf("batch has %d columns, metadata has %d", len(dst.Vectors), len(r.cols))}}
-	}
-	for i := range dst.Vectors {
-		v := &dst.Vectors[i]
-		c := &r.cols[i]
-		if c.typ >= 0 && v.Type != c.typ && v.Type != wire.Null {
-			return false, errFinal{&Error{Op: "fetch", sentinel: ErrProtocol, QueryID: q.id,
-				Message: fmt.Sprintf("column %d (%s): vector type %v does not match metadata %s", i, c.name, v.Type, c.typeName)}}
-		}
+	if msg, ok := conform(r.cols, dst); !ok {
+		return false, errFinal{&Error{Op: "fetch", sentinel: ErrProtocol, QueryID: q.id, Message: msg}}
 	}
 	return false, nil
 }
@@ -685,7 +676,7 @@ func (r *rows) ColumnTypePrecisionScale(i int) (precision, scale int64, ok bool)
 	if c.typ != wire.Decimal128 {
 		return 0, 0, false
 	}
-	if c.scale < 0 {
+	if !c.haveScale {
 		return 38, 0, false
 	}
 	return 38, int64(c.scale), true

@@ -142,7 +142,29 @@ type column struct {
 	typeName string          // the type as the metadata names it
 	zone     string          // TIMESTAMP_TZ default zone from the metadata
 	format   string
-	scale    int32 // DECIMAL128 scale, once seen in a batch (-1 unknown)
+	scale    int32 // DECIMAL128 scale, once seen in a batch (haveScale)
+	// haveScale: scale was read from a batch. (A scale may be negative.)
+	haveScale bool
+}
+
+// conform checks a decoded batch against the columns of the metadata and
+// brings it to them, as e6data's own client reads it: a vector beyond the
+// last column is ignored, and an INTEGER vector under a LONG column (a
+// FLOAT under a DOUBLE) is widened to the declared type. A NULL-type vector
+// fits any column. Anything else that differs is ErrProtocol's business:
+// the returned message says what.
+func conform(cols []column, c *wire.Chunk) (msg string, ok bool) {
+	if len(c.Vectors) < len(cols) {
+		return fmt.Sprintf("batch has %d columns, metadata has %d", len(c.Vectors), len(cols)), false
+	}
+	for i := range cols {
+		v, col := &c.Vectors[i], &cols[i]
+		if col.typ < 0 || v.Type == wire.Null || v.Widen(col.typ) {
+			continue
+		}
+		return fmt.Sprintf("column %d (%s): vector type %v does not match metadata %s", i, col.name, v.Type, col.typeName), false
+	}
+	return "", true
 }
 
 var (
@@ -203,7 +225,9 @@ func valueAt(c *column, v *wire.Vector, row int) (driver.Value, error) {
 		return string(v.BytesAt(row)), nil
 	case wire.Binary:
 		return v.BytesAt(row), nil
-	case wire.Date, wire.DateTime:
+	case wire.Date:
+		return wire.DateFromMicros(v.Int64(row)), nil
+	case wire.DateTime:
 		return wire.TimeFromMicros(v.Int64(row), time.UTC), nil
 	case wire.TimestampTZ:
 		zone := v.Zone(row)

@@ -9,9 +9,20 @@
 // One port serves the gRPC services QueryEngineService and ClusterService
 // over HTTP/2 (plaintext h2c, or TLS with h2 ALPN). Both stacks run over one
 // shared in-memory DuckDB with the sample catalog `sample` (for example
-// `sample.main.numbers`), each with its own sessions and queries.
+// `sample.main.numbers`), each with its own sessions and queries. The
+// calls, messages and byte formats are those of docs/protocol.md; the V2
+// calls e6data's client uses are served exactly as their V1 forms.
 //
-// # The gateway (zero-downtime.md §3)
+// The SQL is DuckDB's, closer to e6data's in three ways: e6data's common
+// functions DuckDB lacks or names differently are macros (nvl,
+// timestamp_add, timestamp_diff, date_diff, date_add, format_date,
+// format_timestamp, parse_date, parse_timestamp, to_unix_timestamp,
+// from_unixtime, from_unixtime_withunit, datetime); `SET TimeZone = 'zone'`
+// lasts for the session, as setProps does; and a DATE or TIMESTAMP the
+// wire cannot carry (outside int64 microseconds since the epoch, or
+// ±infinity) is an Out of Range SQL error.
+//
+// # The gateway
 //
 //   - One stack is live. A call whose `strategy` header names neither the
 //     live nor the draining stack gets 456; a call without the header goes to

@@ -90,7 +90,7 @@ func corruptMetadata(b []byte) []byte {
 	return out
 }
 
-// The layout AppendChunk writes (protocol.md §8, every field in order):
+// The layout AppendChunk writes (docs/protocol.md §8, every field in order):
 //
 //	Chunk:  08 0001 <size i32>  0F 0002 0C <count i32>  vectors...  00
 //	Vector: 08 0001 <i32>  08 0002 <i32>  0F 0003 02 <n i32> <n bools>  ...

@@ -11,7 +11,7 @@ import (
 	"golang.org/x/net/http2/hpack"
 )
 
-// Clients ping every 30 s even with no call in flight (protocol.md §1).
+// Clients ping every 30 s even with no call in flight (docs/protocol.md §1).
 // grpc-go's own server transport would answer a third ping without data
 // within five minutes with GOAWAY "too_many_pings"; the simulator serves
 // gRPC through net/http's HTTP/2 server, which acknowledges every PING and

@@ -55,7 +55,7 @@ func (k Kind) String() string {
 }
 
 // Classify tells what err means. It recognises every form of the e6data
-// signals listed in protocol.md §3, whatever gRPC code carries them: a
+// signals listed in docs/protocol.md §3, whatever gRPC code carries them: a
 // message naming "status: 456" in any letter case, grpc-go's report of an
 // HTTP 456 response ("unexpected HTTP status code received from server: 456"),
 // the same two forms for 503, and "Access denied" in any case.

@@ -15,7 +15,7 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// Header keys of protocol.md §2.
+// Header keys of docs/protocol.md §2.
 const (
 	HeaderStrategy    = "strategy"
 	HeaderClusterName = "cluster-name"

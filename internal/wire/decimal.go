@@ -88,6 +88,21 @@ func (d Dec128) Sign() int {
 	return 1
 }
 
+// scaleUp returns d * 10^k (k >= 0), reporting false when that leaves
+// the 128-bit range.
+func (d Dec128) scaleUp(k int32) (Dec128, bool) {
+	if k <= 0 || d.Sign() == 0 {
+		return d, true
+	}
+	if k > 39 {
+		return Dec128{}, false
+	}
+	x := d.Big()
+	x.Mul(x, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(k)), nil))
+	r, err := Dec128FromBig(x)
+	return r, err == nil
+}
+
 // appendBytes16 appends d as 16 big-endian two's-complement bytes.
 func (d Dec128) appendBytes16(dst []byte) []byte {
 	dst = binary.BigEndian.AppendUint64(dst, uint64(d.Hi))

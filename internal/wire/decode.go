@@ -2,12 +2,13 @@ package wire
 
 import (
 	"encoding/binary"
+	"errors"
 	"math"
 	"math/bits"
 	"unsafe"
 )
 
-// Members of the Thrift union Data (protocol.md §8).
+// Members of the Thrift union Data (docs/protocol.md §8).
 const (
 	mBool            = 1  // boolData{1: list<bool>}
 	mInt32           = 2  // int32Data{1: list<i32>}
@@ -49,7 +50,7 @@ var memberNames = [...]string{"", "boolData", "int32Data", "int64Data", "dateDat
 // Zero copy: the []byte values in Vector.Bytes alias b. The caller must not
 // modify b while it uses them, and must copy what outlives b.
 //
-// What is accepted, beyond the exact layout of protocol.md §8:
+// What is accepted, beyond the exact layout of docs/protocol.md §8:
 //   - Fields in any order; unknown fields of any Thrift type are skipped
 //     (nesting up to 64 deep, like Apache Thrift); a field whose wire type
 //     differs from the declared one is skipped like an unknown field, as
@@ -64,22 +65,39 @@ var memberNames = [...]string{"", "boolData", "int32Data", "int64Data", "dateDat
 //     decodes like DATETIME. INT96 is rejected: no layout is defined for it.
 //   - A constant vector of any type may carry nullConstantData: its one
 //     value is then NULL (Nulls[0] is set true) and its value slot holds the
-//     type's zero value. A NULL-type vector accepts any data member, or none.
+//     type's zero value. A NULL-type vector accepts any data member, or
+//     none, and any nullSet, or none: every row of it is NULL.
+//   - A NULL row's slot is never read, as in e6data's own client: a value
+//     list (or zoneData list) shorter than the rows is accepted when every
+//     row it lacks is NULL, and a vector whose rows are all NULL may have
+//     no data member; the missing slots get the type's zero value, so that
+//     every list has a slot per row after decoding.
 //   - A DECIMAL128 value may be 1..16 bytes of big-endian two's complement
 //     (shorter values, as Java's BigInteger.toByteArray writes them, are
-//     sign-extended); the scale must lie in [-1000, 1000], a guard against
-//     text of absurd length when formatting.
+//     sign-extended); empty bytes are a NULL (Nulls is set for that row),
+//     and a NULL row's value is not read, whatever its bytes;
+//     and a value whose length is not 16 and whose bytes are all
+//     decimal-literal characters (digits, signs, '.', 'e', 'E') and parse
+//     as a decimal is the older UTF-8 text form ("123.45", "-0.5",
+//     "1E+3"), carrying its own scale. When text values are present every
+//     value of the vector is brought, exactly, to the largest scale among
+//     them (and Vector.Scale, for the binary values), which becomes
+//     Vector.Scale. Scales must lie in [-1000, 1000], a guard against text
+//     of absurd length when formatting.
 //   - Vector.size is kept as sent (set to the chunk's rows when absent) but
 //     not checked: the rows come from Chunk.size and every list is checked
 //     against them directly.
 //
-// What is rejected: a missing Chunk.size; a vector without nullSet, or with
-// fewer nullSet entries than rows (at least one for a constant vector); a
-// data member that does not fit the vectorType and isConstantVector (a list
-// member on a non-constant vector, a *ConstantData member on a constant
-// one); a Data union with more than one member set; a value list shorter
-// than the rows; a zoneData list shorter than the rows; an INTEGER constant
-// outside the int32 range; and any structural damage. Every error is a
+// What is rejected: a missing Chunk.size; a vector (other than NULL-type)
+// without nullSet, or with fewer nullSet entries than rows (at least one
+// for a constant vector); a data member that does not fit the vectorType
+// and isConstantVector (a list member on a non-constant vector, a
+// *ConstantData member on a constant one); a Data union with more than one
+// member set; a value or zoneData list that lacks a row that is not NULL;
+// no data member while a row is not NULL; a DECIMAL128 value longer than
+// 16 bytes that is not decimal text, or text values whose common scale
+// needs more than 128 bits; an INTEGER constant outside the int32 range;
+// and any structural damage. Every error is a
 // *DecodeError matching ErrMalformed. On error, c is left with Rows == 0
 // and no vectors (its storage is kept for reuse).
 func DecodeChunk(b []byte, c *Chunk) error {
@@ -222,6 +240,29 @@ type payload struct {
 	member    int    // the last member read
 	haveValue bool   // a constant member's field 1 was present
 	i64       int64  // value of dateConstantData, numericConstantData, timeConstantData
+	// decForm[i] says how DECIMAL128 value i was sent when not every value
+	// was binary: decBinary, decEmpty (a NULL) or decText, with
+	// decScale[i] the scale of its text. Both are nil while every value
+	// is binary (the common case, which allocates nothing).
+	decForm  []byte
+	decScale []int32
+}
+
+// The forms of a DECIMAL128 value (docs/protocol.md §8).
+const (
+	decBinary  = iota // big-endian two's complement, unscaled, at Vector scale
+	decEmpty          // no bytes: the value is NULL
+	decText           // UTF-8 decimal text carrying its own scale
+	decInvalid        // neither: an error unless its row is NULL (decScale holds its length)
+)
+
+// note records that DECIMAL128 value i of n came in a form other than binary.
+func (p *payload) note(i, n int, form byte, scale int32) {
+	if p.decForm == nil {
+		p.decForm = make([]byte, n)
+		p.decScale = make([]int32, n)
+	}
+	p.decForm[i], p.decScale[i] = form, scale
 }
 
 func resize[T any](s []T, n int) []T {
@@ -301,7 +342,7 @@ func decodeVector(d *decoder, v *Vector, rows int32) error {
 	if !haveSize {
 		v.Size = rows
 	}
-	if !haveNulls {
+	if !haveNulls && v.Type != Null {
 		return d.malformedAt(start, "required Vector.nullSet (field 3) is missing")
 	}
 	return checkVector(d, start, v, &p, rows)
@@ -333,14 +374,7 @@ func checkVector(d *decoder, start int, v *Vector, p *payload, rows int32) error
 		return bad("unknown vectorType " + itoa(int(v.Type)))
 	}
 	if v.Type == Int96 {
-		return bad("INT96 vectors are not supported (protocol.md §8 defines no layout for them)")
-	}
-	if v.Constant {
-		if len(v.Nulls) < 1 {
-			return bad("constant vector has an empty nullSet")
-		}
-	} else if len(v.Nulls) < int(rows) {
-		return bad("nullSet has " + itoa(len(v.Nulls)) + " entries for " + itoa(int(rows)) + " rows")
+		return bad("INT96 vectors are not supported (docs/protocol.md §8 defines no layout for them)")
 	}
 	if k := bits.OnesCount32(p.members); k > 1 {
 		return bad("Vector.data sets " + itoa(k) + " members of the union Data")
@@ -349,11 +383,29 @@ func checkVector(d *decoder, start int, v *Vector, p *payload, rows int32) error
 		v.Zones = nil // a DATE is a UTC midnight; other types have no zones
 	}
 	if v.Type == Null {
-		return nil
+		return nil // every row is NULL, whatever nullSet and data say
+	}
+	if v.Constant {
+		if len(v.Nulls) < 1 {
+			return bad("constant vector has an empty nullSet")
+		}
+	} else if len(v.Nulls) < int(rows) {
+		return bad("nullSet has " + itoa(len(v.Nulls)) + " entries for " + itoa(int(rows)) + " rows")
 	}
 	m := p.member
 	if p.members == 0 {
-		return bad(v.Type.String() + " vector has no data")
+		// A vector whose rows are all NULL may come without data: no slot
+		// of it is ever read.
+		if !nullFrom(v, 0, rows) {
+			return bad(v.Type.String() + " vector has no data")
+		}
+		resetValues(v)
+		if v.Constant {
+			appendZero(v)
+		} else {
+			padZero(v, int(rows))
+		}
+		return nil
 	}
 	if m == mNullConst {
 		if !v.Constant {
@@ -389,16 +441,139 @@ func checkVector(d *decoder, start int, v *Vector, p *payload, rows int32) error
 			v.Int64s = append(v.Int64s, p.i64)
 		}
 	} else {
+		// A list shorter than the rows is accepted when the rows it
+		// lacks are NULL: their slots are never read, and get zeros.
 		if n := valueCount(v, m); n < int(rows) {
-			return bad(memberNames[m] + " has " + itoa(n) + " values for " + itoa(int(rows)) + " rows")
+			if !nullFrom(v, n, rows) {
+				return bad(memberNames[m] + " has " + itoa(n) + " values for " + itoa(int(rows)) + " rows")
+			}
+			padZero(v, int(rows))
 		}
 		if v.Zones != nil && len(v.Zones) < int(rows) {
-			return bad("timeData.zoneData has " + itoa(len(v.Zones)) + " zones for " + itoa(int(rows)) + " rows")
+			if !nullFrom(v, len(v.Zones), rows) {
+				return bad("timeData.zoneData has " + itoa(len(v.Zones)) + " zones for " + itoa(int(rows)) + " rows")
+			}
+			for len(v.Zones) < int(rows) {
+				v.Zones = append(v.Zones, "")
+			}
 		}
 	}
-	if (m == mDecimal || m == mDecimalConst) && (v.Scale < -maxDecimalScale || v.Scale > maxDecimalScale) {
-		return bad("DECIMAL128 scale " + itoa(int(v.Scale)) + " is outside [-1000, 1000]")
+	if m == mDecimal || m == mDecimalConst {
+		if v.Scale < -maxDecimalScale || v.Scale > maxDecimalScale {
+			return bad("DECIMAL128 scale " + itoa(int(v.Scale)) + " is outside [-1000, 1000]")
+		}
+		if p.decForm != nil {
+			if err := settleDecimals(v, p); err != nil {
+				return bad(err.Error())
+			}
+		}
 	}
+	return nil
+}
+
+// isNullSlot reports whether value slot i of v belongs to NULL rows only.
+func isNullSlot(v *Vector, i int) bool {
+	if v.Constant {
+		return len(v.Nulls) > 0 && v.Nulls[0]
+	}
+	return i < len(v.Nulls) && v.Nulls[i]
+}
+
+// nullFrom reports whether the rows from..rows-1 of v are all NULL.
+func nullFrom(v *Vector, from int, rows int32) bool {
+	if v.Constant {
+		return len(v.Nulls) > 0 && v.Nulls[0]
+	}
+	for r := from; r < int(rows); r++ {
+		if r >= len(v.Nulls) || !v.Nulls[r] {
+			return false
+		}
+	}
+	return true
+}
+
+// padZero extends the value slice of v's type with zeros to n slots.
+func padZero(v *Vector, n int) {
+	switch v.Type {
+	case Boolean:
+		for len(v.Bools) < n {
+			v.Bools = append(v.Bools, false) // the input's bytes are never written: cap is cut
+		}
+	case Integer:
+		for len(v.Int32s) < n {
+			v.Int32s = append(v.Int32s, 0)
+		}
+	case Long, Date, DateTime, Timestamp, TimestampTZ:
+		for len(v.Int64s) < n {
+			v.Int64s = append(v.Int64s, 0)
+		}
+	case Double, Float:
+		for len(v.Float64s) < n {
+			v.Float64s = append(v.Float64s, 0)
+		}
+	case String, Binary, Array, Map, Struct:
+		for len(v.Bytes) < n {
+			v.Bytes = append(v.Bytes, nil)
+		}
+	case Decimal128:
+		for len(v.Decimals) < n {
+			v.Decimals = append(v.Decimals, Dec128{})
+		}
+	}
+}
+
+// settleDecimals finishes a DECIMAL128 vector whose values were not all
+// binary: an empty value is a NULL, and text values carry their own scale,
+// so every value is brought to the largest scale among them (and the
+// vector's own, when binary values share it), exactly: only zeros are
+// appended to the unscaled integers.
+func settleDecimals(v *Vector, p *payload) error {
+	target, have := int32(0), false
+	for i, f := range p.decForm {
+		var s int32
+		switch f {
+		case decInvalid:
+			if !isNullSlot(v, i) {
+				return errors.New("DECIMAL128 value " + itoa(i) + " has " + itoa(int(p.decScale[i])) + " bytes, want 1..16 (or decimal text)")
+			}
+			continue
+		case decEmpty:
+			if i < len(v.Nulls) && !v.Nulls[i] {
+				nulls := make([]bool, len(v.Nulls)) // v.Nulls may alias the input
+				copy(nulls, v.Nulls)
+				v.Nulls = nulls
+			}
+			if i < len(v.Nulls) {
+				v.Nulls[i] = true
+			}
+			continue
+		case decText:
+			s = p.decScale[i]
+		default:
+			s = v.Scale
+		}
+		if !have || s > target {
+			target, have = s, true
+		}
+	}
+	if !have {
+		return nil
+	}
+	for i, f := range p.decForm {
+		from := v.Scale
+		switch f {
+		case decEmpty, decInvalid:
+			continue
+		case decText:
+			from = p.decScale[i]
+		}
+		x, ok := v.Decimals[i].scaleUp(target - from)
+		if !ok {
+			return errors.New("DECIMAL128 value " + itoa(i) + " does not fit 128 bits at scale " + itoa(int(target)))
+		}
+		v.Decimals[i] = x
+	}
+	v.Scale = target
 	return nil
 }
 
@@ -572,7 +747,7 @@ func decodeMemberValue(d *decoder, v *Vector, p *payload, m int) (err error) {
 	case mVarchar:
 		v.Bytes, err = d.binaries(v.Bytes, "varcharData")
 	case mDecimal:
-		v.Decimals, err = d.decimals(v.Decimals, "decimal128Data")
+		v.Decimals, err = d.decimals(v.Decimals, p, "decimal128Data")
 	case mBoolConst:
 		var b bool
 		if b, err = d.bool(memberNames[m]); err == nil {
@@ -599,10 +774,12 @@ func decodeMemberValue(d *decoder, v *Vector, p *payload, m int) (err error) {
 		at := d.off
 		var s []byte
 		if s, err = d.binary(memberNames[m]); err == nil {
-			if len(s) < 1 || len(s) > maxDecimalLength {
-				return d.malformedAt(at, "numericDecimal128ConstantData has "+itoa(len(s))+" bytes, want 1..16")
+			p.decForm, p.decScale = nil, nil
+			var x Dec128
+			if x, err = d.decimal(s, at, 0, 1, p, memberNames[m]); err != nil {
+				return err
 			}
-			v.Decimals = append(v.Decimals[:0], dec128FromBytes(s))
+			v.Decimals = append(v.Decimals[:0], x)
 			p.haveValue = true
 		}
 	case mNullConst, mIntervalConst:
@@ -725,11 +902,12 @@ func (d *decoder) binaries(dst [][]byte, what string) ([][]byte, error) {
 	return dst, nil
 }
 
-func (d *decoder) decimals(dst []Dec128, what string) ([]Dec128, error) {
+func (d *decoder) decimals(dst []Dec128, p *payload, what string) ([]Dec128, error) {
 	n, err := d.list(tString, what)
 	if err != nil {
 		return dst[:0], err
 	}
+	p.decForm, p.decScale = nil, nil
 	dst = resize(dst, n)
 	for i := range dst {
 		at := d.off
@@ -737,12 +915,51 @@ func (d *decoder) decimals(dst []Dec128, what string) ([]Dec128, error) {
 		if err != nil {
 			return dst[:0], err
 		}
-		if len(s) < 1 || len(s) > maxDecimalLength {
-			return dst[:0], d.malformedAt(at, what+": value "+itoa(i)+" has "+itoa(len(s))+" bytes, want 1..16")
+		if dst[i], err = d.decimal(s, at, i, n, p, what); err != nil {
+			return dst[:0], err
 		}
-		dst[i] = dec128FromBytes(s)
 	}
 	return dst, nil
+}
+
+// decimal reads DECIMAL128 value i (of n) in any of its forms: no bytes
+// (NULL), UTF-8 decimal text ("123.45", "-0.5", "1E+3": any length but 16
+// whose bytes are all decimal-literal characters and which parses), or
+// 1..16 bytes of big-endian two's complement. The forms other than binary
+// are noted in p, for checkVector to settle the scale.
+func (d *decoder) decimal(s []byte, at, i, n int, p *payload, what string) (Dec128, error) {
+	if len(s) == 0 {
+		p.note(i, n, decEmpty, 0)
+		return Dec128{}, nil
+	}
+	if len(s) != maxDecimalLength && decimalLiteral(s) {
+		if x, scale, err := ParseDec128(string(s)); err == nil {
+			if scale < -maxDecimalScale || scale > maxDecimalScale {
+				return Dec128{}, d.malformedAt(at, what+": value "+itoa(i)+" has scale "+itoa(int(scale))+", outside [-1000, 1000]")
+			}
+			p.note(i, n, decText, scale)
+			return x, nil
+		}
+	}
+	if len(s) > maxDecimalLength {
+		// Read only if its row is not NULL: checkVector decides.
+		p.note(i, n, decInvalid, int32(min(len(s), math.MaxInt32)))
+		return Dec128{}, nil
+	}
+	return dec128FromBytes(s), nil
+}
+
+// decimalLiteral reports whether every byte of s may appear in a decimal
+// literal: digits, signs, a point and an exponent mark.
+func decimalLiteral(s []byte) bool {
+	for _, c := range s {
+		switch {
+		case c >= '0' && c <= '9', c == '+', c == '-', c == '.', c == 'e', c == 'E':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // zones reads a list<string> of zone names into old's storage. Runs of the

@@ -1,5 +1,5 @@
 // Package wire owns the two byte formats in which an e6data engine returns
-// query results (shared/protocol.md §7 and §8): the resultMetaData schema
+// query results (docs/protocol.md §7 and §8): the resultMetaData schema
 // (big-endian, Java DataOutput style) and the resultBatch Chunk (a bare
 // Thrift TBinaryProtocol struct). It encodes both (for the simulator) and
 // decodes both (for the connector), and provides the exact value helpers the

@@ -8,7 +8,7 @@ import (
 )
 
 // AppendChunk appends the resultBatch encoding of c to dst: one bare Thrift
-// TBinaryProtocol struct Chunk, laid out exactly as protocol.md §8 says and
+// TBinaryProtocol struct Chunk, laid out exactly as docs/protocol.md §8 says and
 // byte for byte as Apache Thrift's generated code writes the same values
 // (every Vector field 1..7 present, in field order; the optional zoneData
 // only when Zones is not nil).

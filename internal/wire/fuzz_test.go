@@ -97,6 +97,14 @@ func FuzzDecodeChunk(f *testing.F) {
 	for _, b := range handSeeds() {
 		f.Add(b)
 	}
+	lenientSeeds, _ := filepath.Glob(filepath.Join("testdata", "lenient", "*.hex"))
+	for _, name := range lenientSeeds {
+		if s, err := os.ReadFile(name); err == nil {
+			if b, err := parseHex(string(s)); err == nil {
+				f.Add(b)
+			}
+		}
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var c wire.Chunk
 		if err := wire.DecodeChunk(b, &c); err != nil {

@@ -284,7 +284,7 @@ func parseHex(s string) ([]byte, error) {
 }
 
 // workedMetadata is a resultMetaData with two fields, written byte by byte
-// from protocol.md §7.
+// from docs/protocol.md §7.
 const workedMetadata = `
 00 00 00 00 00 00 00 02   -- int64 rowCount = 2
 00 00 00 02               -- int32 fieldCount = 2
@@ -299,7 +299,7 @@ const workedMetadata = `
 `
 
 // workedChunk is a Chunk of 2 rows, a LONG column (42, NULL) and a STRING
-// column ("ab", ""), written byte by byte from protocol.md §8 in Thrift
+// column ("ab", ""), written byte by byte from docs/protocol.md §8 in Thrift
 // TBinaryProtocol: a field is its type byte (08 i32, 0A i64, 0B string,
 // 0C struct, 0F list, 02 bool), its i16 id, then the value; a struct ends
 // with 00; a list is its element type byte and an i32 count.

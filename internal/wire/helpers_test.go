@@ -277,7 +277,7 @@ func vectorDiff(w, g *wire.Vector, chunkRows int32, rows int) string {
 }
 
 // toThrift builds the Thrift-generated structure for c, following the
-// table of protocol.md §8 independently of the wire package's encoder.
+// table of docs/protocol.md §8 independently of the wire package's encoder.
 func toThrift(c *wire.Chunk) *thriftref.Chunk {
 	tc := &thriftref.Chunk{Size: c.Rows, Vectors: []*thriftref.Vector{}}
 	rows := int(c.Rows)

@@ -7,7 +7,7 @@ import (
 	"unicode/utf8"
 )
 
-// Field describes one result column in the resultMetaData (protocol.md §7).
+// Field describes one result column in the resultMetaData (docs/protocol.md §7).
 type Field struct {
 	Name   string
 	Type   string // a VectorType name such as "LONG" or "DECIMAL128"

@@ -23,6 +23,14 @@ func TimeFromMicros(us int64, loc *time.Location) time.Time {
 	return time.Unix(sec, rem*1000).In(loc)
 }
 
+// DateFromMicros converts a DATE value, microseconds since the Unix epoch,
+// to its UTC day at midnight. A value that is not a UTC midnight is
+// truncated to the start of its day (toward the past, before 1970 too).
+func DateFromMicros(us int64) time.Time {
+	t := TimeFromMicros(us, time.UTC)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
+
 // MicrosFromTime is the inverse of TimeFromMicros: microseconds since the
 // Unix epoch, truncating any sub-microsecond part toward the past.
 func MicrosFromTime(t time.Time) int64 {

@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// VectorType is the Thrift enum VectorType of protocol.md §8; the same names
+// VectorType is the Thrift enum VectorType of docs/protocol.md §8; the same names
 // appear as column type names in the resultMetaData (§7).
 type VectorType int32
 

@@ -1,6 +1,6 @@
 package wire
 
-// Vector is one column of a Chunk (Thrift struct Vector, protocol.md §8).
+// Vector is one column of a Chunk (Thrift struct Vector, docs/protocol.md §8).
 //
 // Exactly one typed slice carries the values, chosen by Type:
 //
@@ -100,3 +100,25 @@ type Chunk struct {
 // byte string. (A chunk whose size is <= 0 also ends; DecodeChunk reports
 // it with Rows == 0.)
 func IsEnd(b []byte) bool { return len(b) == 0 }
+
+// Widen converts v to the declared type t when that loses nothing: an
+// INTEGER vector under a LONG column, a FLOAT vector under a DOUBLE one
+// (a FLOAT travels as a double already). It reports whether v has type t
+// afterwards; v is unchanged when it does not.
+func (v *Vector) Widen(t VectorType) bool {
+	switch {
+	case v.Type == t:
+		return true
+	case v.Type == Integer && t == Long:
+		out := make([]int64, len(v.Int32s))
+		for i, x := range v.Int32s {
+			out[i] = int64(x)
+		}
+		v.Int64s, v.Type = out, Long
+		return true
+	case v.Type == Float && t == Double:
+		v.Type = Double
+		return true
+	}
+	return false
+}

@@ -4,6 +4,7 @@ package engine
 
 import (
 	"math"
+	"strconv"
 	"strings"
 	"unsafe"
 
@@ -186,6 +187,27 @@ type colBuf struct {
 	plan  colPlan
 	vec   wire.Vector
 	arena []byte
+	err   error // the first value that has no wire form (see rangeError)
+}
+
+// rangeError is the SQL error of a DATE or TIMESTAMP value that has no
+// wire form: the wire carries microseconds since the epoch in an int64
+// (about years -290308 to 294247), and has no infinity.
+func (c *colBuf) rangeError(what string) {
+	if c.err == nil {
+		c.err = &duckError{typ: mapping.ErrorTypeOutOfRange, msg: "Out of Range Error: column " + quoteIdent(c.plan.name) + ": " + what +
+			" cannot be sent: dates and timestamps travel as int64 microseconds since 1970-01-01 UTC, which neither reach it nor represent infinity"}
+	}
+}
+
+// err returns the first error a column of the batch met.
+func (b *batch) err() error {
+	for i := range b.cols {
+		if err := b.cols[i].err; err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // batch builds wire chunks column by column from DuckDB data chunks.
@@ -218,6 +240,7 @@ func (b *batch) reset() {
 		v.Zones = v.Zones[:0]
 		v.Decimals = v.Decimals[:0]
 		c.arena = c.arena[:0]
+		c.err = nil
 	}
 }
 
@@ -310,32 +333,52 @@ func (c *colBuf) appendVector(v mapping.Vector, size, off, n int, zone string) {
 		for _, x := range unsafe.Slice((*uint16)(data), size)[off : off+n] {
 			vec.Int32s = append(vec.Int32s, int32(x))
 		}
-	case kI64, kTS:
+	case kI64:
 		vec.Int64s = append(vec.Int64s, unsafe.Slice((*int64)(data), size)[off:off+n]...)
+	case kTS:
+		src := unsafe.Slice((*int64)(data), size)[off : off+n]
+		vec.Int64s = append(vec.Int64s, src...)
+		c.checkInfinity(src, mask, off, "TIMESTAMP")
 	case kU32:
 		for _, x := range unsafe.Slice((*uint32)(data), size)[off : off+n] {
 			vec.Int64s = append(vec.Int64s, int64(x))
 		}
-	case kTSs:
-		for _, x := range unsafe.Slice((*int64)(data), size)[off : off+n] {
-			vec.Int64s = append(vec.Int64s, scaleMicros(x, 1_000_000))
+	case kTSs, kTSms:
+		f := int64(1_000_000)
+		if c.plan.kind == kTSms {
+			f = 1_000
 		}
-	case kTSms:
-		for _, x := range unsafe.Slice((*int64)(data), size)[off : off+n] {
-			vec.Int64s = append(vec.Int64s, scaleMicros(x, 1_000))
+		for i, x := range unsafe.Slice((*int64)(data), size)[off : off+n] {
+			us, ok := scaleMicros(x, f)
+			if !ok && isValid(mask, off+i) {
+				c.rangeError("TIMESTAMP value " + strconv.FormatInt(x, 10) + " (in units of " + strconv.FormatInt(f, 10) + " µs)")
+			}
+			vec.Int64s = append(vec.Int64s, us)
 		}
 	case kTSns:
-		for _, x := range unsafe.Slice((*int64)(data), size)[off : off+n] {
+		src := unsafe.Slice((*int64)(data), size)[off : off+n]
+		for _, x := range src {
 			vec.Int64s = append(vec.Int64s, floorDiv(x, 1_000))
 		}
+		c.checkInfinity(src, mask, off, "TIMESTAMP_NS")
 	case kTSTZ:
-		vec.Int64s = append(vec.Int64s, unsafe.Slice((*int64)(data), size)[off:off+n]...)
+		src := unsafe.Slice((*int64)(data), size)[off : off+n]
+		vec.Int64s = append(vec.Int64s, src...)
 		for range n {
 			vec.Zones = append(vec.Zones, zone)
 		}
+		c.checkInfinity(src, mask, off, "TIMESTAMPTZ")
 	case kDate:
-		for _, d := range unsafe.Slice((*int32)(data), size)[off : off+n] {
-			vec.Int64s = append(vec.Int64s, dateMicros(d))
+		for i, d := range unsafe.Slice((*int32)(data), size)[off : off+n] {
+			us, ok := dateMicros(d)
+			if !ok && isValid(mask, off+i) {
+				what := "DATE value " + strconv.Itoa(int(d)) + " days from 1970-01-01"
+				if d >= dateInfinity || d <= -dateInfinity {
+					what = "DATE infinity"
+				}
+				c.rangeError(what)
+			}
+			vec.Int64s = append(vec.Int64s, us)
 		}
 	case kF32:
 		for _, x := range unsafe.Slice((*float32)(data), size)[off : off+n] {
@@ -466,28 +509,35 @@ func dec64(x int64) wire.Dec128 {
 }
 
 // dateMicros converts DuckDB days since the epoch to microseconds at UTC
-// midnight, saturating for ±infinity and dates beyond the int64 range.
-func dateMicros(d int32) int64 {
+// midnight. It reports false for ±infinity and dates beyond the int64
+// microsecond range.
+func dateMicros(d int32) (int64, bool) {
 	const maxDays = math.MaxInt64 / microsPerDay
-	switch {
-	case d >= dateInfinity || int64(d) > maxDays:
-		return math.MaxInt64
-	case d <= -dateInfinity || int64(d) < -maxDays:
-		return math.MinInt64
+	if d >= dateInfinity || d <= -dateInfinity || int64(d) > maxDays || int64(d) < -maxDays {
+		return 0, false
 	}
-	return int64(d) * microsPerDay
+	return int64(d) * microsPerDay, true
 }
 
-// scaleMicros multiplies seconds or milliseconds to microseconds, saturating
-// (DuckDB's ±infinity timestamps are the int64 extremes).
-func scaleMicros(x, f int64) int64 {
-	switch {
-	case x > math.MaxInt64/f:
-		return math.MaxInt64
-	case x < math.MinInt64/f:
-		return math.MinInt64
+// scaleMicros multiplies seconds or milliseconds to microseconds. It
+// reports false when that leaves the int64 range, and for DuckDB's
+// ±infinity (the int64 extremes).
+func scaleMicros(x, f int64) (int64, bool) {
+	if x >= math.MaxInt64/f || x <= math.MinInt64/f+1 {
+		return 0, false
 	}
-	return x * f
+	return x * f, true
+}
+
+// checkInfinity flags a valid row of a TIMESTAMP vector that holds DuckDB's
+// ±infinity (the int64 extremes).
+func (c *colBuf) checkInfinity(src []int64, mask []uint64, off int, typ string) {
+	for i, x := range src {
+		if (x == math.MaxInt64 || x <= -math.MaxInt64) && isValid(mask, off+i) {
+			c.rangeError(typ + " infinity")
+			return
+		}
+	}
 }
 
 // floorDiv divides rounding toward negative infinity, so that nanoseconds

@@ -101,6 +101,9 @@ func (db *DB) build(ctx context.Context, o DBOptions) error {
 	if err := rawExec(c, setup); err != nil {
 		return fmt.Errorf("engine: attach %s: %w", DefaultCatalog, err)
 	}
+	if err := rawExec(c, macroSQL); err != nil {
+		return fmt.Errorf("engine: creating the e6data functions: %w", err)
+	}
 	for _, stmt := range sampleDataset {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -263,7 +266,12 @@ func (db *DB) connect(catalog, schema, tz string) (*conn, error) {
 	if schema != "" {
 		use += "." + quoteIdent(schema)
 	}
-	if err := rawExec(cn.c, use+"; SET TimeZone = "+quoteString(tz)+";"); err != nil {
+	setup := use + "; SET TimeZone = " + quoteString(tz) + ";"
+	if schema != "" && !strings.EqualFold(schema, DefaultSchema) {
+		// The e6data functions (macros.go) live in the default schema.
+		setup += " SET search_path = " + quoteString(quoteIdent(catalog)+"."+quoteIdent(schema)+","+quoteIdent(DefaultCatalog)+"."+quoteIdent(DefaultSchema)) + ";"
+	}
+	if err := rawExec(cn.c, setup); err != nil {
 		cn.disconnect()
 		return nil, err
 	}

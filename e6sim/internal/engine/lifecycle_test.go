@@ -401,8 +401,10 @@ func TestSessionExpiry(t *testing.T) {
 	sid := h.auth(t)
 	qid := h.prepare(t, sid, "SELECT * FROM numbers")
 	h.execute(t, sid, qid)
+	// Poll with status, which does not consume the result (fetching
+	// batches until the expiry could reach the end of it first).
 	eventually(t, 5*time.Second, "session expired", func() bool {
-		_, err := h.c.GetNextResultBatch(h.ctx, &enginepb.GetNextResultBatchRequest{SessionId: sid, QueryId: qid})
+		_, err := h.c.Status(h.ctx, &enginepb.StatusRequest{SessionId: sid, QueryId: qid})
 		return err != nil
 	})
 	_, err := h.c.GetNextResultBatch(h.ctx, &enginepb.GetNextResultBatchRequest{SessionId: sid, QueryId: qid})

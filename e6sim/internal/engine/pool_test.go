@@ -108,9 +108,17 @@ func TestPooledConnectionsDoNotLeakState(t *testing.T) {
 			}
 		}
 	}
+	// A session's TimeZone lasts for that session (and only that one).
+	for _, set := range []struct{ sql, tz string }{
+		{"SET SESSION TimeZone = 'Asia/Tokyo'", "Asia/Tokyo"},
+		{"SET TimeZone = 'America/Lima'", "America/Lima"},
+	} {
+		other := h.auth(t)
+		h.query(t, other, set.sql)
+		settingsAre("in its session after "+set.sql, other, set.tz, "sample.main")
+		settingsAre("in another session after "+set.sql, sid, "UTC", "sample.main")
+	}
 	for _, sql := range []string{
-		"SET SESSION TimeZone = 'Asia/Tokyo'",
-		"SET TimeZone = 'America/Lima'",
 		"USE sample.data",
 		"CREATE TEMP TABLE leak AS SELECT 1 AS a",
 		"BEGIN TRANSACTION",

@@ -41,6 +41,9 @@ type query struct {
 	nparams         int
 	paramTypes      []string
 	chunkRows       int
+	// setTimeZone is the session TimeZone a SET TimeZone statement sets
+	// when it executes ("" for any other statement).
+	setTimeZone string
 
 	ctx    context.Context // cancelled with a cause by cancel/clear/reclaim/reset
 	cancel context.CancelCauseFunc
@@ -324,6 +327,9 @@ func (q *query) fetch(ctx context.Context) ([]byte, error) {
 	}
 	stop2()
 	stop1()
+	if err == nil {
+		err = b.err() // a value with no wire form
+	}
 	if err = interrupted(err, q.ctx, ctx); err != nil {
 		return nil, q.failLocked(ctx, err)
 	}

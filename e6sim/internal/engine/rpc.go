@@ -5,6 +5,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"regexp"
 	"strings"
 	"time"
 
@@ -52,19 +53,28 @@ func (e *Engine) prepare(ctx context.Context, sessionID, catalog, schema, sql st
 	if err := e.roomForQuery(); err != nil { // checked again when adding
 		return nil, err
 	}
+	setTZ := ""
+	if zone, ok := parseSetTimeZone(sql); ok {
+		// A session setting: it lasts for the session once executed.
+		if setTZ, err = e.checkTimeZone(ctx, zone); err != nil {
+			return nil, err
+		}
+		sql = "SET TimeZone = " + quoteString(setTZ)
+	}
 	info, err := e.validate(ctx, catalog, schema, s.timeZone(), sql)
 	if err != nil {
 		return nil, err
 	}
 	q := &query{
-		id:         e.newID("q"),
-		user:       s.user,
-		sql:        sql,
-		catalog:    catalog,
-		schema:     schema,
-		nparams:    len(info.paramTypes),
-		paramTypes: info.paramTypes,
-		chunkRows:  e.o.ChunkRows,
+		id:          e.newID("q"),
+		user:        s.user,
+		sql:         sql,
+		catalog:     catalog,
+		schema:      schema,
+		nparams:     len(info.paramTypes),
+		paramTypes:  info.paramTypes,
+		chunkRows:   e.o.ChunkRows,
+		setTimeZone: setTZ,
 	}
 	q.ctx, q.cancel = context.WithCancelCause(e.ctx)
 	q.touch()
@@ -112,6 +122,11 @@ func (e *Engine) execute(ctx context.Context, sessionID, queryID string, params 
 	if err := q.execute(ctx, e.db, s.timeZone(), params); err != nil {
 		e.log.Debug("query failed to start", "query_id", q.id, "err", err)
 		return nil, err
+	}
+	if q.setTimeZone != "" {
+		s.mu.Lock()
+		s.tz = q.setTimeZone
+		s.mu.Unlock()
 	}
 	e.started.Add(1)
 	e.emit(QueryExecuted, q.id, "")
@@ -395,11 +410,24 @@ func (e *Engine) SetProps(ctx context.Context, req *enginepb.SetPropsRequest) (*
 	return &enginepb.SetPropsResponse{}, nil
 }
 
+// setTimeZoneRE matches the statements that set the session's time zone:
+// SET [SESSION|LOCAL] TimeZone [=|TO] 'zone' and SET TIME ZONE 'zone'.
+var setTimeZoneRE = regexp.MustCompile(`(?is)^\s*SET\s+(?:SESSION\s+|LOCAL\s+)?(?:TimeZone|TIME\s+ZONE)\s*(?:=|\bTO\b)?\s*'([^']*)'\s*$`)
+
+// parseSetTimeZone reports the zone a SET TimeZone statement names.
+func parseSetTimeZone(sql string) (string, bool) {
+	m := setTimeZoneRE.FindStringSubmatch(sql)
+	if m == nil {
+		return "", false
+	}
+	return m[1], true
+}
+
 // checkTimeZone validates a zone with DuckDB and returns its canonical name.
 func (e *Engine) checkTimeZone(ctx context.Context, tz string) (string, error) {
 	cn, err := e.db.connect("", "", tz)
 	if err != nil {
-		return "", status.Errorf(codes.InvalidArgument, "setProps: TimeZone %q: %v", truncate(tz, 64), err)
+		return "", status.Errorf(codes.InvalidArgument, "TimeZone %q: %v", truncate(tz, 64), err)
 	}
 	defer cn.release()
 	rows, err := cn.queryText(ctx, "SELECT CAST(current_setting('TimeZone') AS VARCHAR)")
