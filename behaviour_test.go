@@ -387,9 +387,20 @@ func TestTokenProviderCalledForEveryAuthentication(t *testing.T) {
 		q() // Access denied mid-query: the query's session is re-made
 		srv.Suspend()
 		q() // resume (ClusterService calls carry credentials too), then a new session
-		st := srv.Stats()
-		auths := st.RPCs["QueryEngineService/authenticate"]
-		cluster := st.RPCs["ClusterService/status"] + st.RPCs["ClusterService/resume"]
+		// A call whose token was just fetched may still be on its way to
+		// the server (a status poll of the resume wait, on a loaded
+		// machine): compare once the counts have settled.
+		var auths, cluster int64
+		settled := func() bool {
+			st := srv.Stats()
+			auths = st.RPCs["QueryEngineService/authenticate"]
+			cluster = st.RPCs["ClusterService/status"] + st.RPCs["ClusterService/resume"]
+			return p.calls.Load() == auths+cluster
+		}
+		deadline := time.Now().Add(time.Minute)
+		for !settled() && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
 		if auths < 4 || cluster < 2 {
 			t.Fatalf("authenticate %d, cluster calls %d", auths, cluster)
 		}

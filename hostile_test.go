@@ -162,13 +162,18 @@ func TestHostileEndlessResult(t *testing.T) {
 		t.Run(stop, func(t *testing.T) {
 			srv := startSim(t, e6sim.Config{})
 			c := hostileConn(t, srv)
+			// The deadline must leave the query time to start streaming:
+			// a generous multiple of what one query takes here and now.
+			t0 := time.Now()
+			stillUsable(t, srv, c)
+			deadline := max(300*time.Millisecond, 20*time.Since(t0))
 			if err := srv.SetFaults([]e6sim.FaultRule{{Kind: e6sim.FaultEndless}}); err != nil {
 				t.Fatal(err)
 			}
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			if stop == "deadline" {
-				ctx, cancel = context.WithTimeout(ctx, 300*time.Millisecond)
+				ctx, cancel = context.WithTimeout(ctx, deadline)
 				defer cancel()
 			}
 			rows, err := c.QueryContext(ctx, hostileSQL)

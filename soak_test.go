@@ -163,6 +163,9 @@ func TestSoak(t *testing.T) {
 	if res.Wrong != 0 {
 		t.Errorf("%d queries returned wrong rows (samples %v)", res.Wrong, res.Samples)
 	}
+	if res.Unexplained != 0 {
+		t.Errorf("%d interruptions not caused by a teardown the simulator recorded: %v", res.Unexplained, res.UnexplainedSamples)
+	}
 	if n := res.Errors["untyped"]; n != 0 {
 		t.Errorf("%d untyped errors (samples %v)", n, res.Samples)
 	}

@@ -201,6 +201,15 @@ func (s *Server) Switch(ctx context.Context, drain, announce time.Duration) erro
 	return nil
 }
 
+// EndDrain ends the current drain period now, as if it had run out: the
+// draining stack, if any, is torn down. Tests use it to give a drain all
+// the time its queries need and still end it at a point of their choosing.
+func (s *Server) EndDrain() {
+	s.opMu.Lock()
+	defer s.opMu.Unlock()
+	s.teardownDrainingLocked("drain ended early")
+}
+
 // teardownDrainingLocked tears down the draining stack, if any. s.opMu must
 // be held.
 func (s *Server) teardownDrainingLocked(why string) {

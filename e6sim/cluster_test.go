@@ -120,16 +120,17 @@ func TestSuspendWhileResuming(t *testing.T) {
 func TestAutoSuspend(t *testing.T) {
 	s := start(t, Config{AutoSuspendAfter: 50 * time.Millisecond})
 	c := dial(t, s.Addr())
-	c.mustAuth("")
+	// Idle since it started: it suspends itself.
 	waitFor(t, "auto-suspend", func() bool { return s.ClusterStatus() == StatusSuspended })
 	_, err := c.auth("")
 	wantSignal(t, err, SignalHTTP, 503)
 	s.Resume()
-	waitFor(t, "active", func() bool { return s.ClusterStatus() == StatusActive })
-	// Once active again, the idle clock runs again.
-	waitFor(t, "the second auto-suspend", func() bool { return s.ClusterStatus() == StatusSuspended })
-	if got := s.Stats().Suspends; got != 2 {
-		t.Fatalf("suspends = %d", got)
+	// Once active again, the idle clock runs again. (The active spell
+	// lasts 50 ms, too short to be sure to see on a loaded machine: the
+	// suspensions are counted instead.)
+	waitFor(t, "the second auto-suspend", func() bool { return s.Stats().Suspends == 2 })
+	if st := s.Stats(); st.Suspends != 2 || st.Resumes != 1 || st.ClusterStatus != StatusSuspended {
+		t.Fatalf("stats: %+v", st)
 	}
 }
 

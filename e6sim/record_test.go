@@ -145,7 +145,7 @@ func TestRecordTeardowns(t *testing.T) {
 	}
 	s.EndDrain()
 	td = s.Teardowns()
-	if len(td) != 2 || td[1].Stack != Green || td[1].Reason != "test ended the drain" {
+	if len(td) != 2 || td[1].Stack != Green || td[1].Reason != "drain ended early" {
 		t.Fatalf("teardowns: %+v", td)
 	}
 	if r := mustRecord(t, s, gq); !r.TornDown || r.Stack != Green {

@@ -279,17 +279,24 @@ func TestCancelInterruptsFetch(t *testing.T) {
 	h.e.mu.Lock()
 	q := h.e.queries[qid]
 	h.e.mu.Unlock()
-	lastRows, since := int64(-1), time.Now()
-	eventually(t, 10*time.Second, "a batch call blocked in DuckDB", func() bool {
+	// A batch call is blocked in DuckDB when rows have stopped arriving for
+	// far longer (ten times) than the longest pause between batches so far,
+	// while a call holds the query. The bar is measured, so that a loaded
+	// machine's slower batches do not pass for a blocked call.
+	lastRows, since, maxGap := int64(-1), time.Now(), time.Duration(0)
+	eventually(t, time.Minute, "a batch call blocked in DuckDB", func() bool {
 		select {
 		case err := <-errc:
 			t.Fatalf("fetching ended after %d rows: %v", q.rows.Load(), err)
 		default:
 		}
 		if rows := q.rows.Load(); rows != lastRows {
+			if lastRows >= 0 {
+				maxGap = max(maxGap, time.Since(since))
+			}
 			lastRows, since = rows, time.Now()
 		}
-		if lastRows < 100000 || time.Since(since) < 200*time.Millisecond {
+		if lastRows < 100000 || time.Since(since) < max(200*time.Millisecond, 10*maxGap) {
 			return false
 		}
 		if q.mu.TryLock() {
@@ -304,8 +311,8 @@ func TestCancelInterruptsFetch(t *testing.T) {
 	took := time.Since(start)
 	t.Logf("clear interrupted the fetch in %v", took)
 	wantCode(t, err, codes.Canceled, "query cleared")
-	if took > time.Second {
-		t.Fatalf("clear took %v", took)
+	if took > time.Minute {
+		t.Fatalf("clear took %v (the fetch was not interrupted)", took)
 	}
 	if n := db.openConns(); n != 0 {
 		t.Fatalf("%d connections open after clear", n)
