@@ -133,7 +133,18 @@ func countKey(t *testing.T, db *sql.DB, table string, k int64) int {
 }
 
 func rpcs(srv *e6sim.Server, method string) int64 {
-	return srv.Stats().RPCs["QueryEngineService/"+method]
+	n := srv.Stats().RPCs["QueryEngineService/"+method]
+	if method == "executeStatement" { // and V2, which follows prepareStatementV2 when a catalog is set
+		n += srv.Stats().RPCs["QueryEngineService/executeStatementV2"]
+	}
+	return n
+}
+
+// onExecute applies rule to both forms of execute.
+func onExecute(rule e6sim.FaultRule) []e6sim.FaultRule {
+	v1, v2 := rule, rule
+	v1.Method, v2.Method = "executeStatement", "executeStatementV2"
+	return []e6sim.FaultRule{v1, v2}
 }
 
 // A connection reset after the engine ran an INSERT: the write is not sent
@@ -144,7 +155,7 @@ func TestWriteResetAfterExecuteIsOutcomeUnknown(t *testing.T) {
 		db, _ := openDB(t, srv)
 		table := "w_reset_" + sig.String()
 		newTable(t, db, table)
-		if err := srv.SetFaults([]e6sim.FaultRule{{Method: "executeStatement", Kind: e6sim.FaultUnavailable, After: true, Count: 1}}); err != nil {
+		if err := srv.SetFaults(onExecute(e6sim.FaultRule{Kind: e6sim.FaultUnavailable, After: true, Count: 1})); err != nil {
 			t.Fatal(err)
 		}
 		before := rpcs(srv, "executeStatement")
@@ -159,7 +170,7 @@ func TestWriteResetAfterExecuteIsOutcomeUnknown(t *testing.T) {
 			t.Fatalf("key 1 is there %d times, want 1", n)
 		}
 		// The same reset on a read: run again, the application sees nothing.
-		if err := srv.SetFaults([]e6sim.FaultRule{{Method: "executeStatement", Kind: e6sim.FaultUnavailable, After: true, Count: 1}}); err != nil {
+		if err := srv.SetFaults(onExecute(e6sim.FaultRule{Kind: e6sim.FaultUnavailable, After: true, Count: 1})); err != nil {
 			t.Fatal(err)
 		}
 		if n := countKey(t, db, table, 1); n != 1 {
@@ -175,7 +186,7 @@ func TestWrite456OnExecuteIsRunAgainOnce(t *testing.T) {
 		db, _ := openDB(t, srv)
 		table := "w_456_" + sig.String()
 		newTable(t, db, table)
-		if err := srv.SetFaults([]e6sim.FaultRule{{Method: "executeStatement", Kind: e6sim.Fault456, Count: 1}}); err != nil {
+		if err := srv.SetFaults(onExecute(e6sim.FaultRule{Kind: e6sim.Fault456, Count: 1})); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := db.Exec("INSERT INTO " + table + " VALUES (7)"); err != nil {

@@ -24,7 +24,10 @@ func TestChaosWrites(t *testing.T) {
 		table := "chaos_writes_" + sig.String()
 		newTable(t, db, table)
 		if err := srv.SetFaults([]e6sim.FaultRule{
+			// Both forms of execute: V2 follows prepareStatementV2 when a
+			// catalog is set.
 			{Method: "executeStatement", Kind: e6sim.FaultUnavailable, After: true, Probability: 0.05},
+			{Method: "executeStatementV2", Kind: e6sim.FaultUnavailable, After: true, Probability: 0.05},
 		}); err != nil {
 			t.Fatal(err)
 		}
