@@ -254,12 +254,32 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 		return cn.authenticate(ctx)
 	}); err != nil {
 		c.pool.release(cn, false)
-		if ctxEnded(cctx) && !ctxEnded(ctx) {
+		if uerr := c.unknownHost(ctx, err); uerr != nil {
+			return nil, uerr
+		}
+		if ownDeadline(ctx, cctx) && (ctxEnded(cctx) || isDeadline(err)) {
 			return nil, c.connectTimeout(err)
 		}
 		return nil, err
 	}
 	return cn, nil
+}
+
+// ownDeadline reports whether cctx's deadline (the connection timeout)
+// comes before the caller's ctx's: a deadline met while connecting is then its.
+func ownDeadline(ctx, cctx context.Context) bool {
+	own, ok := cctx.Deadline()
+	if !ok || ctxEnded(ctx) {
+		return false
+	}
+	dl, ok := ctx.Deadline()
+	return !ok || dl.After(own)
+}
+
+// isDeadline reports whether err is a deadline running out (the client's
+// timer, or a server that gave up at the deadline it was sent).
+func isDeadline(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || rpc.Classify(err) == rpc.KindDeadline
 }
 
 // connectTimeout is the error of a session the connection timeout cut
@@ -271,7 +291,34 @@ func (c *Connector) connectTimeout(err error) error {
 	} else {
 		msg += " (no answer from the server)"
 	}
-	return &Error{Op: "connect", sentinel: ErrTimeout, cause: err, Message: msg}
+	var re *rpc.Error
+	cause := error(context.DeadlineExceeded)
+	if errors.As(err, &re) {
+		cause = re
+	}
+	return &Error{Op: "connect", sentinel: ErrTimeout, cause: cause, Message: msg}
+}
+
+// unknownHost tells whether a failed connect is the host name not
+// resolving (gRPC's resolver reports only "produced zero addresses"), and
+// then returns the error that names it.
+func (c *Connector) unknownHost(ctx context.Context, err error) error {
+	if errors.Is(err, ErrUnknownHost) {
+		return err
+	}
+	host := c.cfg.Host
+	if net.ParseIP(strings.Trim(host, "[]")) != nil || errors.Is(err, ErrAuth) || errors.Is(err, ErrTLS) {
+		return nil
+	}
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_, lerr := net.DefaultResolver.LookupHost(lctx, host)
+	var dnsErr *net.DNSError
+	if !errors.As(lerr, &dnsErr) || !dnsErr.IsNotFound {
+		return nil
+	}
+	return &Error{Op: "connect", sentinel: ErrUnknownHost, cause: errors.Join(lerr, err),
+		Message: fmt.Sprintf("host %q does not resolve (set by host / E6DATA_HOST)", host)}
 }
 
 // keepSpare keeps at least n sessions open under sql.Open, where the

@@ -230,9 +230,12 @@ type session struct {
 // the pool follows the configuration, keeping MinConnections sessions
 // ready and reporting to Health; one-shot commands open only the session
 // they use.
-func (a *app) connect(warm bool) (*session, error) {
+func (a *app) connect(warm bool, opts ...e6data.Option) (*session, error) {
 	cfg, err := a.loadConfig()
 	if err != nil {
+		return nil, err
+	}
+	if err := cfg.Apply(opts...); err != nil {
 		return nil, err
 	}
 	c, err := e6data.NewConnector(cfg)
