@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -50,6 +51,62 @@ func TestConfigCheckEffectiveLevelsAndCLIWords(t *testing.T) {
 	r = e6(t, baseEnv(t), "", "query", "SELECT 1")
 	if r.code != 1 || strings.Contains(r.stderr, "WithCredentials") || strings.Contains(r.stderr, "WithTokenProvider") ||
 		!strings.Contains(r.stderr, "E6DATA_USERNAME") || !strings.Contains(r.stderr, "-dsn") {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// countingWriter counts what was written.
+type countingWriter struct{ n int }
+
+func (w *countingWriter) Write(p []byte) (int, error) { w.n += len(p); return len(p), nil }
+
+// The table format aligns on the first tableWindow rows and streams the
+// rest: nothing more is held however many rows come (memory stays flat).
+func TestTableStreamsAfterWindow(t *testing.T) {
+	w := &countingWriter{}
+	f := &tableFormatter{w: w, cols: []column{{name: "n", typ: "LONG"}, {name: "s", typ: "STRING"}}}
+	for i := 0; i < 3*tableWindow; i++ {
+		if err := f.row([]any{int64(i), "x"}); err != nil {
+			t.Fatal(err)
+		}
+		if i == tableWindow-2 && w.n != 0 {
+			t.Fatal("wrote before the window was full")
+		}
+		if i >= tableWindow && len(f.rows) != 0 {
+			t.Fatalf("row %d: %d rows held after the window", i, len(f.rows))
+		}
+	}
+	before := w.n
+	if before == 0 {
+		t.Fatal("nothing written before the end")
+	}
+	if err := f.end(); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	g := &tableFormatter{w: &b, cols: f.cols}
+	for i := 0; i < tableWindow+2; i++ {
+		g.row([]any{int64(i), "x"})
+	}
+	g.end()
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	if lines[0] != "n   | s" || lines[len(lines)-2] != "1001 | x" || lines[len(lines)-1] != "(1002 rows)" {
+		t.Fatalf("table: first %q, last %q %q", lines[0], lines[len(lines)-2], lines[len(lines)-1])
+	}
+}
+
+// `e6 sim` on a busy port: no library prefix, says what to do, and warns
+// that an exported E6DATA_PORT points at whatever listens there.
+func TestSimBusyPort(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	r := e6(t, baseEnv(t, "E6DATA_PORT="+port), "", "sim", "-addr", ln.Addr().String(), "-admin", "127.0.0.1:0")
+	if r.code != 1 || strings.Contains(r.stderr, "e6sim:") || !strings.Contains(r.stderr, "already in use") ||
+		!strings.Contains(r.stderr, "-addr 127.0.0.1:0") || !strings.Contains(r.stderr, "E6DATA_PORT="+port) {
 		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
 	}
 }
