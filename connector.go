@@ -257,7 +257,7 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 		if uerr := c.unknownHost(ctx, err); uerr != nil {
 			return nil, uerr
 		}
-		if ownDeadline(ctx, cctx) && (ctxEnded(cctx) || isDeadline(err)) {
+		if ownDeadline(ctx, cctx) && (ctxEnded(cctx) || isDeadline(err) && nearDeadline(cctx)) {
 			return nil, c.connectTimeout(err)
 		}
 		return nil, err
@@ -274,6 +274,14 @@ func ownDeadline(ctx, cctx context.Context) bool {
 	}
 	dl, ok := ctx.Deadline()
 	return !ok || dl.After(own)
+}
+
+// nearDeadline reports whether ctx's deadline is at most a moment away: a
+// server that got the deadline in grpc-timeout gives up just before the
+// client's own timer fires.
+func nearDeadline(ctx context.Context) bool {
+	dl, ok := ctx.Deadline()
+	return ok && time.Until(dl) < 250*time.Millisecond
 }
 
 // isDeadline reports whether err is a deadline running out (the client's
