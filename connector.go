@@ -172,6 +172,8 @@ func newConnector(cfg *Config) (*Connector, error) {
 		c.log.Warn("some metrics are not recorded: the meter provider refused them", "error", err)
 	}
 	c.metrics, c.tracing = m, newTracing(cfg.TracerProvider, label)
+	waits := c.pool.waitStats
+	c.metrics.waits.Store(&waits)
 	c.state = bluegreen.New(bluegreen.Options{
 		CacheTimeout: cfg.StrategyCacheTimeout,
 		PinLimit:     cfg.QueryMappingCacheSize,

@@ -111,10 +111,14 @@ func publicSwitchover(sw bluegreen.Switchover, inProgress bool) *Switchover {
 // knows its *sql.DB, else its own count of sessions.
 func (c *Connector) poolStats() *sql.DBStats {
 	open, idle := c.pool.counts()
+	waits, waited := c.pool.waitStats()
 	if db := c.metrics.db.Load(); db != nil {
 		st := db.Stats()
 		st.MaxOpenConnections = c.cfg.MaxConnections
+		st.WaitCount += waits // database/sql's open limit is the connector's: callers wait there
+		st.WaitDuration += waited
 		return &st
 	}
-	return &sql.DBStats{MaxOpenConnections: c.cfg.MaxConnections, OpenConnections: open, InUse: open - idle, Idle: idle}
+	return &sql.DBStats{MaxOpenConnections: c.cfg.MaxConnections, OpenConnections: open, InUse: open - idle, Idle: idle,
+		WaitCount: waits, WaitDuration: waited}
 }

@@ -20,14 +20,17 @@ import (
 // Every field, and the pool fields of every conn (slot, idleSince, retired,
 // inIdle), are guarded by mu.
 type sessionPool struct {
-	mu    chan struct{} // a one-slot lock that a waiter can also select on
+	mu    chan struct{} // a one-slot lock
 	max   int
 	open  int           // sessions counted against max: in use, idle or spare
 	idle  []*conn       // connections in database/sql's pool, oldest first
-	spare []*conn       // sessions opened by keepWarm, not yet handed out
+	spare []*conn       // usable sessions no connection holds (warm, or left by a closed one)
 	wake  chan struct{} // closed (and replaced) when a slot or an idle session frees
 	cfg   poolLimits    // the idle timeout and lifetime
 	now   func() time.Time
+
+	waits  int64         // Connects that had to wait for a slot
+	waited time.Duration // their total wait
 }
 
 type poolLimits struct {
@@ -75,7 +78,15 @@ type grant struct {
 // a slot. A session taken over from a spare or an idle connection comes
 // back in the grant (sid "" means: open a new one). It fails only when ctx
 // ends.
-func (p *sessionPool) acquire(ctx context.Context, stop <-chan struct{}, cn *conn) (grant, error) {
+func (p *sessionPool) acquire(ctx context.Context, stop <-chan struct{}, cn *conn) (g grant, err error) {
+	var waitStart time.Time
+	defer func() {
+		if !waitStart.IsZero() {
+			p.lock()
+			p.waited += time.Since(waitStart)
+			p.unlock()
+		}
+	}()
 	for {
 		p.lock()
 		now := p.now()
@@ -108,6 +119,10 @@ func (p *sessionPool) acquire(ctx context.Context, stop <-chan struct{}, cn *con
 			p.unlock()
 			return g, nil
 		}
+		if waitStart.IsZero() {
+			waitStart = now
+			p.waits++
+		}
 		w := p.wake
 		p.unlock()
 		select {
@@ -118,6 +133,13 @@ func (p *sessionPool) acquire(ctx context.Context, stop <-chan struct{}, cn *con
 			return grant{}, ErrConnClosed
 		}
 	}
+}
+
+// waitStats reports how many Connects waited for a slot and how long in all.
+func (p *sessionPool) waitStats() (int64, time.Duration) {
+	p.lock()
+	defer p.unlock()
+	return p.waits, p.waited
 }
 
 // release gives cn's slot back (once) when database/sql closes it. A
@@ -201,13 +223,6 @@ func (p *sessionPool) checkout(cn *conn) bool {
 	}
 	cn.idleSince = time.Time{}
 	return true
-}
-
-// stillOwns reports whether cn holds its slot and was not retired.
-func (p *sessionPool) stillOwns(cn *conn) bool {
-	p.lock()
-	defer p.unlock()
-	return cn.slot && !cn.retired
 }
 
 // reserveSpare takes a slot for a warm session when fewer than n sessions

@@ -126,6 +126,10 @@ func TestConnectionTimeoutBoundsWaitForSlot(t *testing.T) {
 	if n := sessions(srv); n != 1 {
 		t.Fatalf("%d sessions, want the one handed over", n)
 	}
+	ctr, _ := ConnectorOf(db)
+	if h, err := ctr.Health(ctx); err != nil || h.Pool == nil || h.Pool.WaitCount < 2 || h.Pool.MaxOpenConnections != 1 {
+		t.Fatalf("Health pool %+v (%v): want the waits for a slot counted", h.Pool, err)
+	}
 }
 
 // Idle sessions past idle-timeout and sessions past max-lifetime are not
