@@ -224,11 +224,6 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 	if c.closed.Load() {
 		return nil, &Error{Op: "connect", sentinel: ErrConnClosed}
 	}
-	c.warmOnce.Do(func() {
-		if n := c.cfg.MinConnections; n > 0 && !c.warmByDB.Load() {
-			c.spawn(func() { c.keepSpare(n) })
-		}
-	})
 	cctx := ctx
 	if c.cfg.ConnectionTimeout > 0 {
 		var cancel context.CancelFunc
@@ -250,6 +245,7 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 	}
 	if g.sid != "" {
 		cn.sid, cn.strategy, cn.created = g.sid, g.strategy, g.created
+		c.startWarm()
 		return cn, nil
 	}
 	if err := cn.withRecovery(cctx, "connect", "", false, func(ctx context.Context) error {
@@ -264,7 +260,19 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 		}
 		return nil, err
 	}
+	c.startWarm()
 	return cn, nil
+}
+
+// startWarm starts keeping MinConnections sessions open, once, after the
+// first session: started earlier, it would open a second session next to
+// the first Connect's own.
+func (c *Connector) startWarm() {
+	c.warmOnce.Do(func() {
+		if n := c.cfg.MinConnections; n > 0 && !c.warmByDB.Load() {
+			c.spawn(func() { c.keepSpare(n) })
+		}
+	})
 }
 
 // ownDeadline reports whether cctx's deadline (the connection timeout)
