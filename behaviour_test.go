@@ -436,8 +436,12 @@ func TestOpenDBAppliesPoolSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if got := db.Stats().MaxOpenConnections; got != 7 {
-		t.Fatalf("MaxOpenConnections = %d, want 7", got)
+	ctr, ok := ConnectorOf(db)
+	if !ok {
+		t.Fatal("ConnectorOf(OpenDB): no connector")
+	}
+	if got := ctr.poolStats().MaxOpenConnections; got != 7 || ctr.pool.max != 7 {
+		t.Fatalf("MaxOpenConnections = %d (pool bound %d), want 7", got, ctr.pool.max)
 	}
 	waitFor(t, time.Minute, "3 warm sessions", func() bool {
 		return srv.Stats().Stacks["blue"].Sessions >= 3 && db.Stats().Idle >= 3

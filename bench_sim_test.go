@@ -401,7 +401,7 @@ func BenchmarkConcurrency(b *testing.B) {
 // concurrency is one BenchmarkConcurrency run: g goroutines, nc gRPC connections.
 func concurrency(b *testing.B, p *simProc, g, nc int) {
 	ctx := context.Background()
-	db := p.db(b, WithGRPCConnections(nc))
+	db := p.db(b, WithGRPCConnections(nc), WithSetting("max-connections", strconv.Itoa(g)))
 	db.SetMaxOpenConns(g)
 	db.SetMaxIdleConns(g)
 	// Every goroutine's connection and session first.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"flag"
+	"strconv"
 	"testing"
 	"time"
 
@@ -91,6 +92,7 @@ func (d chaosDriver) Stats() chaos.Stats {
 // chaosDB opens a *sql.DB on srv whose pool keeps a connection per worker.
 func chaosDB(t *testing.T, srv *e6sim.Server, workers int, opts ...Option) (*sql.DB, *Connector) {
 	t.Helper()
+	opts = append([]Option{WithSetting("max-connections", strconv.Itoa(workers))}, opts...)
 	db, ctr := openDB(t, srv, opts...)
 	db.SetMaxIdleConns(workers)
 	return db, ctr

@@ -76,7 +76,8 @@ func LoadConfig(dsn string, environ []string, opts ...Option) (*Config, error) {
 		applyProfile(c, profile)
 	}
 
-	l.applyEnv(env)
+	l.applyEnv(env, dsnSets(parts))
+	l.miscasedEnv(environ)
 	if parts != nil {
 		l.applyDSN(parts)
 	}
@@ -185,7 +186,7 @@ func (l *cfgLoader) applyText(s *settingSpec, key, raw string, src Source) {
 
 // applyEnv applies the E6DATA_* variables, in the order of the settings
 // table, and reports the unknown ones.
-func (l *cfgLoader) applyEnv(env envVars) {
+func (l *cfgLoader) applyEnv(env envVars, dsnSet map[*settingSpec]bool) {
 	for _, s := range settingSpecs {
 		if s.env == "" {
 			continue
@@ -208,9 +209,18 @@ func (l *cfgLoader) applyEnv(env envVars) {
 					"%s and its synonym %s are both set, to different values; %s wins", name, alt, name)
 			}
 		}
-		if found {
-			l.applyText(s, name, raw, SourceEnv)
+		if !found {
+			continue
 		}
+		if _, _, ok := s.parse(raw); !ok && dsnSet[s] {
+			// The DSN sets this value: it wins, and the variable that
+			// cannot be read is only a warning.
+			l.diag(slog.LevelWarn, name, s.redactRaw(raw), SourceEnv,
+				"%s=%q is not valid (expected %s); the DSN sets %s, so the variable is ignored",
+				name, s.redactRaw(raw), s.expect(), s.field)
+			continue
+		}
+		l.applyText(s, name, raw, SourceEnv)
 	}
 	var suffixes []string
 	for _, n := range knownEnvNames() {
@@ -221,12 +231,62 @@ func (l *cfgLoader) applyEnv(env envVars) {
 			continue
 		}
 		msg := fmt.Sprintf("unknown variable %s is ignored", name)
-		if near := nearestName(strings.TrimPrefix(name, envPrefix), suffixes); near != "" {
+		if near := envAliases[strings.TrimPrefix(name, envPrefix)]; near != "" {
+			msg += fmt.Sprintf("; did you mean %s%s?", envPrefix, near)
+		} else if near := nearestName(strings.TrimPrefix(name, envPrefix), suffixes); near != "" {
 			msg += fmt.Sprintf("; did you mean %s%s?", envPrefix, near)
 		}
 		// The value is not shown: an unknown variable may hold a secret.
 		l.diag(slog.LevelWarn, name, "", SourceEnv, "%s", msg)
 	}
+}
+
+// envAliases are names users reach for, from other tools, that no spelling
+// distance leads to the variable meant.
+var envAliases = map[string]string{
+	"TOKEN": "PASSWORD", "ACCESS_TOKEN": "PASSWORD", "API_TOKEN": "PASSWORD",
+	"HOSTNAME": "HOST", "SERVER": "HOST", "HOST_NAME": "HOST",
+	"USER": "USERNAME", "USER_NAME": "USERNAME", "EMAIL": "USERNAME",
+	"CLUSTER": "CLUSTER_UUID", "CLUSTER_ID": "CLUSTER_UUID",
+}
+
+// miscasedEnv warns about variables that are E6DATA_* names in the wrong
+// letter case: they are not read (names are upper case).
+func (l *cfgLoader) miscasedEnv(environ []string) {
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if len(name) <= len(envPrefix) || strings.HasPrefix(name, envPrefix) || !strings.EqualFold(name[:len(envPrefix)], envPrefix) {
+			continue
+		}
+		msg := fmt.Sprintf("variable %s is ignored: E6DATA_* names are upper case", name)
+		if up := strings.ToUpper(name); settingByEnv[up] != nil {
+			msg += fmt.Sprintf("; did you mean %s?", up)
+		}
+		l.diag(slog.LevelWarn, name, "", SourceEnv, "%s", msg)
+	}
+}
+
+// dsnSets lists the settings a DSN gives a value (one it can read or not).
+func dsnSets(p *dsnParts) map[*settingSpec]bool {
+	set := map[*settingSpec]bool{}
+	if p == nil {
+		return set
+	}
+	for _, part := range []struct{ key, value string }{
+		{"user", p.user}, {"token", p.token}, {"host", p.host}, {"port", p.port}, {"database", p.database},
+	} {
+		if part.value != "" {
+			set[settingByName[part.key]] = true
+		}
+	}
+	for _, q := range p.params {
+		if s := settingByDSN[q.key]; s != nil && !q.badEscape {
+			if _, _, ok := s.parse(q.value); ok {
+				set[s] = true
+			}
+		}
+	}
+	return set
 }
 
 // applyDSN applies the parts of a split DSN.
@@ -300,6 +360,11 @@ func (l *cfgLoader) finish() {
 				"%s=%q is above the maximum %d (%s); using %d",
 				key, strconv.Itoa(c.MinConnections), c.MaxConnections, c.keyFor("MaxConnections"), c.MaxConnections)
 			c.MinConnections = c.MaxConnections
+		}
+	}
+	if c.Secure {
+		if src := c.sourceOf("Port"); src == SourceDefault || src == SourceProfile {
+			c.Port = 443 // TLS without a port given: the HTTPS port, not 80
 		}
 	}
 	var tlsSet []string

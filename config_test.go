@@ -592,7 +592,7 @@ func TestConfigClone(t *testing.T) {
 	n.CAPEM[0] = 'X'
 	n.sources["Host"] = SourceCode
 	n.Port = 1
-	if c.CAPEM[0] != 'p' || c.Source("Host") != SourceDSN || c.Port != 80 {
+	if c.CAPEM[0] != 'p' || c.Source("Host") != SourceDSN || c.Port != 443 {
 		t.Error("Clone shares state with the original")
 	}
 	if !reflect.DeepEqual(c.Settings(), c.Clone().Settings()) {
@@ -683,4 +683,72 @@ func TestConfigTLSDiagnostics(t *testing.T) {
 
 func staticToken(tok string) func(context.Context) (string, error) {
 	return func(context.Context) (string, error) { return tok, nil }
+}
+
+// A DSN value wins over an unreadable variable for the same setting (then
+// a WARN); an unreadable variable nothing else sets stays an error.
+func TestDSNWinsOverUnreadableEnv(t *testing.T) {
+	env := []string{"E6DATA_USERNAME=u", "E6DATA_PASSWORD=p", "E6DATA_PORT=abc"}
+	c, err := LoadConfig("e6data://h:4000/", env)
+	if err != nil {
+		t.Fatalf("DSN port with E6DATA_PORT=abc: %v", err)
+	}
+	if c.Port != 4000 || c.Source("Port") != SourceDSN {
+		t.Fatalf("port %d from %s", c.Port, c.Source("Port"))
+	}
+	found := false
+	for _, d := range c.Diagnostics() {
+		found = found || d.Level == slog.LevelWarn && d.Key == "E6DATA_PORT" && strings.Contains(d.Message, "DSN")
+	}
+	if !found {
+		t.Fatalf("no WARN for E6DATA_PORT: %v", c.Diagnostics())
+	}
+	if _, err := LoadConfig("e6data://h/", env); err == nil || !strings.Contains(err.Error(), "E6DATA_PORT") {
+		t.Fatalf("no DSN port: want the E6DATA_PORT error, got %v", err)
+	}
+}
+
+// secure=true with no port given means 443; a port given is kept.
+func TestSecureWithoutPortIs443(t *testing.T) {
+	env := []string{"E6DATA_USERNAME=u", "E6DATA_PASSWORD=p"}
+	for dsn, want := range map[string]int{
+		"e6data://h/?secure=true":      443,
+		"e6data://h:8443/?secure=true": 8443,
+		"e6data://h/":                  80,
+	} {
+		c, err := LoadConfig(dsn, env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Port != want {
+			t.Errorf("%s: port %d, want %d", dsn, c.Port, want)
+		}
+	}
+	c, err := LoadConfig("", append(env, "E6DATA_SECURE=true"))
+	if err != nil || c.Port != 443 {
+		t.Fatalf("E6DATA_SECURE=true: port %v, %v", c, err)
+	}
+}
+
+// Names from other tools and lower-case names get a hint.
+func TestEnvTypoHints(t *testing.T) {
+	for name, want := range map[string]string{
+		"E6DATA_TOKEN":    "did you mean E6DATA_PASSWORD?",
+		"E6DATA_HOSTNAME": "did you mean E6DATA_HOST?",
+		"E6DATA_USER":     "did you mean E6DATA_USERNAME?",
+		"e6data_port":     "did you mean E6DATA_PORT?",
+		"E6data_Host":     "did you mean E6DATA_HOST?",
+	} {
+		c, err := LoadConfig("", []string{"E6DATA_USERNAME=u", "E6DATA_PASSWORD=p", name + "=x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, d := range c.Diagnostics() {
+			found = found || d.Level == slog.LevelWarn && d.Key == name && strings.Contains(d.Message, want)
+		}
+		if !found {
+			t.Errorf("%s: no WARN %q in %v", name, want, c.Diagnostics())
+		}
+	}
 }

@@ -24,6 +24,12 @@ type conn struct {
 	closed        bool
 	ownsConnector bool
 	lastQueryID   string
+
+	// Guarded by ctr.pool (see sessionPool).
+	slot      bool      // holds one of the connector's MaxConnections slots
+	retired   bool      // its session was handed to another connection
+	inIdle    bool      // in the pool's idle list
+	idleSince time.Time // when database/sql last put it back in its pool
 }
 
 var (
@@ -127,16 +133,23 @@ func (cn *conn) Ping(ctx context.Context) error {
 	return err
 }
 
-// ResetSession runs before a pooled connection is reused.
+// ResetSession runs before a pooled connection is reused. A connection
+// whose session was handed to another connection, or that is past the idle
+// timeout or its lifetime, is refused: database/sql closes it and opens
+// another.
 func (cn *conn) ResetSession(context.Context) error {
-	if cn.bad || cn.closed || cn.ctr.closed.Load() {
+	if cn.bad || cn.closed || cn.ctr.closed.Load() || !cn.ctr.pool.checkout(cn) {
 		return driver.ErrBadConn
 	}
 	return nil
 }
 
-// IsValid tells database/sql whether to keep the connection in the pool.
-func (cn *conn) IsValid() bool { return !cn.bad && !cn.closed && !cn.ctr.closed.Load() }
+// IsValid tells database/sql whether to keep the connection in the pool;
+// a connection it keeps is idle from then on (its session may be handed
+// to a Connect waiting for a slot).
+func (cn *conn) IsValid() bool {
+	return !cn.bad && !cn.closed && !cn.ctr.closed.Load() && cn.ctr.pool.checkin(cn)
+}
 
 // Close ends the connection. e6data has no logout call; the server expires
 // the session on its own.
@@ -145,6 +158,7 @@ func (cn *conn) Close() error {
 		return nil
 	}
 	cn.closed = true
+	cn.ctr.pool.release(cn, !cn.bad && !cn.ownsConnector && !cn.ctr.closed.Load())
 	if cn.ownsConnector {
 		return cn.ctr.Close()
 	}

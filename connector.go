@@ -26,7 +26,9 @@ func init() { sql.Register(DriverName, &Driver{}) }
 
 // Driver is the database/sql driver. sql.Open("e6data", dsn) uses it; it
 // reads the environment (E6DATA_*) and then the DSN, which wins.
-type Driver struct{}
+type Driver struct {
+	ctr *Connector // the Connector this value came from (Connector.Driver), for ConnectorOf
+}
 
 // Open opens one connection with its own Connector, closed with the
 // connection. Prefer sql.Open, which shares one Connector per *sql.DB.
@@ -90,6 +92,10 @@ type Connector struct {
 	closed    atomic.Bool
 	bgMu      sync.RWMutex // orders spawn's Add (read lock) before Close's Wait
 	bg        sync.WaitGroup
+
+	pool     *sessionPool // MaxConnections, idle timeout and lifetime, on every path
+	warmOnce sync.Once    // starts keepSpare at the first Connect
+	warmByDB atomic.Bool  // ConfigurePool keeps the minimum warm in its *sql.DB instead
 }
 
 // lifeShards is the number of children of the connector's life context
@@ -134,6 +140,7 @@ func newConnector(cfg *Config) (*Connector, error) {
 		stratLog: log.With("component", "strategy", "cluster", clusterLabel(cfg, target)),
 		target:   target,
 		stop:     make(chan struct{}),
+		pool:     newSessionPool(cfg.MaxConnections, poolLimits{idleTimeout: cfg.IdleTimeout, maxLifetime: cfg.MaxLifetime}),
 	}
 	warned := false
 	c.life, c.endLife = context.WithCancel(context.Background())
@@ -162,6 +169,8 @@ func newConnector(cfg *Config) (*Connector, error) {
 		c.log.Warn("some metrics are not recorded: the meter provider refused them", "error", err)
 	}
 	c.metrics, c.tracing = m, newTracing(cfg.TracerProvider, label)
+	waits := c.pool.waitStats
+	c.metrics.waits.Store(&waits)
 	c.cl = clusters.acquire(c, clusterKey(cfg, target))
 	c.state = c.cl.state
 	c.rpc = rpc.NewClient(cc, cfg.ClusterName, observer{c})
@@ -180,33 +189,190 @@ func clusterLabel(cfg *Config, target string) string {
 // Config returns a copy of the connector's configuration.
 func (c *Connector) Config() *Config { return c.cfg.Clone() }
 
-// Driver returns the e6data driver.
-func (c *Connector) Driver() driver.Driver { return &Driver{} }
+// Driver returns the e6data driver. It also leads back to c: see
+// ConnectorOf.
+func (c *Connector) Driver() driver.Driver { return &Driver{ctr: c} }
 
-// Connect opens a session: one driver.Conn is one e6data session. It is
-// bounded by the connection timeout as well as ctx.
+// ConnectorOf returns the Connector of a *sql.DB opened by OpenDB,
+// sql.OpenDB on a Connector, or sql.Open("e6data", dsn), for Health, Stats
+// and ConfigurePool. It reports false for any other *sql.DB.
+func ConnectorOf(db *sql.DB) (*Connector, bool) {
+	if db == nil {
+		return nil, false
+	}
+	d, ok := db.Driver().(*Driver)
+	if !ok || d.ctr == nil {
+		return nil, false
+	}
+	return d.ctr, true
+}
+
+// Connect opens a session: one driver.Conn is one e6data session. The
+// connector never holds more than MaxConnections sessions: a further
+// Connect waits for one to end, or takes over the session of a connection
+// idle in database/sql's pool. The connection timeout bounds the whole wait
+// (slot and session) as well as ctx does.
 func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 	if c.closed.Load() {
 		return nil, &Error{Op: "connect", sentinel: ErrConnClosed}
 	}
+	cctx := ctx
 	if c.cfg.ConnectionTimeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.cfg.ConnectionTimeout)
+		cctx, cancel = context.WithTimeout(ctx, c.cfg.ConnectionTimeout)
 		defer cancel()
 	}
 	cn := &conn{ctr: c, created: time.Now(), life: c.lives[c.nextLife.Add(1)%lifeShards]}
+	g, err := c.pool.acquire(cctx, c.stop, cn)
+	if err != nil {
+		if errors.Is(err, ErrConnClosed) {
+			return nil, &Error{Op: "connect", sentinel: ErrConnClosed, Message: "connector closed"}
+		}
+		if ctxEnded(cctx) && !ctxEnded(ctx) {
+			return nil, &Error{Op: "connect", sentinel: ErrTimeout, cause: err, Message: fmt.Sprintf(
+				"connection-timeout=%v reached waiting for a free connection to %s (max-connections=%d, all in use)",
+				c.cfg.ConnectionTimeout, c.target, c.cfg.MaxConnections)}
+		}
+		return nil, newError("connect", "", err)
+	}
+	if g.sid != "" {
+		cn.sid, cn.strategy, cn.created = g.sid, g.strategy, g.created
+		c.startWarm()
+		return cn, nil
+	}
+	if err := cn.open(cctx); err != nil {
+		c.pool.release(cn, false)
+		if uerr := c.unknownHost(ctx, err); uerr != nil {
+			return nil, uerr
+		}
+		if ownDeadline(ctx, cctx) && (ctxEnded(cctx) || isDeadline(err) && nearDeadline(cctx)) {
+			return nil, c.connectTimeout(err)
+		}
+		return nil, err
+	}
+	c.startWarm()
+	return cn, nil
+}
+
+// startWarm starts keeping MinConnections sessions open, once, after the
+// first session: started earlier, it would open a second session next to
+// the first Connect's own.
+func (c *Connector) startWarm() {
+	c.warmOnce.Do(func() {
+		if n := c.cfg.MinConnections; n > 0 && !c.warmByDB.Load() {
+			c.spawn(func() { c.keepSpare(n) })
+		}
+	})
+}
+
+// ownDeadline reports whether cctx's deadline (the connection timeout)
+// comes before the caller's ctx's: a deadline met while connecting is then its.
+func ownDeadline(ctx, cctx context.Context) bool {
+	own, ok := cctx.Deadline()
+	if !ok || ctxEnded(ctx) {
+		return false
+	}
+	dl, ok := ctx.Deadline()
+	return !ok || dl.After(own)
+}
+
+// nearDeadline reports whether ctx's deadline is at most a moment away: a
+// server that got the deadline in grpc-timeout gives up just before the
+// client's own timer fires.
+func nearDeadline(ctx context.Context) bool {
+	dl, ok := ctx.Deadline()
+	return ok && time.Until(dl) < 250*time.Millisecond
+}
+
+// isDeadline reports whether err is a deadline running out (the client's
+// timer, or a server that gave up at the deadline it was sent).
+func isDeadline(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || rpc.Classify(err) == rpc.KindDeadline
+}
+
+// connectTimeout is the error of a session the connection timeout cut
+// short: the caller cancelled nothing, so it is not ErrQueryCancelled.
+func (c *Connector) connectTimeout(err error) error {
+	msg := fmt.Sprintf("connection-timeout=%v reached opening a session on %s", c.cfg.ConnectionTimeout, c.target)
+	if why := transportReason(err); why != "" {
+		msg += " (" + why + ")"
+	} else {
+		msg += " (no answer from the server)"
+	}
+	var re *rpc.Error
+	cause := error(context.DeadlineExceeded)
+	if errors.As(err, &re) {
+		cause = re
+	}
+	return &Error{Op: "connect", sentinel: ErrTimeout, cause: cause, Message: msg}
+}
+
+// unknownHost tells whether a failed connect is the host name not
+// resolving (gRPC's resolver reports only "produced zero addresses"), and
+// then returns the error that names it.
+func (c *Connector) unknownHost(ctx context.Context, err error) error {
+	if errors.Is(err, ErrUnknownHost) {
+		return err
+	}
+	host := c.cfg.Host
+	if net.ParseIP(strings.Trim(host, "[]")) != nil || errors.Is(err, ErrAuth) || errors.Is(err, ErrTLS) {
+		return nil
+	}
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_, lerr := net.DefaultResolver.LookupHost(lctx, host)
+	var dnsErr *net.DNSError
+	if !errors.As(lerr, &dnsErr) || !dnsErr.IsNotFound {
+		return nil
+	}
+	return &Error{Op: "connect", sentinel: ErrUnknownHost, cause: errors.Join(lerr, err),
+		Message: fmt.Sprintf("host %q does not resolve (set by host / E6DATA_HOST)", host)}
+}
+
+// open gives a new connection its session, under the recovery engine.
+func (cn *conn) open(ctx context.Context) error {
 	o := cn.newOp("connect", true, nil)
-	if err := cn.run(ctx, o, func(ctx context.Context) error {
+	return cn.run(ctx, o, func(ctx context.Context) error {
 		s, err := cn.authenticate(ctx, o)
 		if err != nil {
 			return failAt(stageSession, nil, err)
 		}
 		cn.sid, cn.strategy = s.id, s.strategy
 		return nil
-	}); err != nil {
-		return nil, err
+	})
+}
+
+// keepSpare keeps at least n sessions open under sql.Open, where the
+// connector does not know the *sql.DB: sessions opened here wait in the
+// pool until a Connect takes one. It checks now and again each time half
+// the idle timeout has passed.
+func (c *Connector) keepSpare(n int) {
+	every := c.cfg.IdleTimeout / 2
+	if every <= 0 {
+		every = time.Minute
 	}
-	return cn, nil
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		for !c.warmByDB.Load() && c.pool.reserveSpare(n) {
+			s := &conn{ctr: c, created: time.Now(), life: c.lives[c.nextLife.Add(1)%lifeShards]}
+			ctx, cancel := context.WithTimeout(c.life, max(c.cfg.ConnectionTimeout, time.Second))
+			err := s.open(ctx)
+			cancel()
+			c.pool.addSpare(s, err == nil)
+			if err != nil {
+				if c.life.Err() == nil {
+					c.log.Debug("could not keep a connection warm", "error", err)
+				}
+				break
+			}
+		}
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Close releases the gRPC connection and background work. Connections still
@@ -245,15 +411,21 @@ func OpenDB(cfg *Config, opts ...Option) (*sql.DB, error) {
 
 // ConfigurePool applies the pool settings of the configuration to db, which
 // must have been opened on c, and starts keeping MinConnections sessions
-// warm until c is closed.
+// warm in db's pool until c is closed. The connector holds MaxConnections,
+// the idle timeout and the lifetime without it (sql.Open included);
+// ConfigurePool adds database/sql's idle limits and puts the warm sessions
+// in db's own pool.
 func (c *Connector) ConfigurePool(db *sql.DB) {
 	cfg := c.cfg
 	c.metrics.db.Store(db) // the pool gauges and Health report this pool
-	db.SetMaxOpenConns(cfg.MaxConnections)
+	// No database/sql open limit: the connector bounds its sessions itself,
+	// so that a caller waiting for a free connection is bounded by the
+	// connection timeout (database/sql's own queue knows only ctx).
+	db.SetMaxOpenConns(0)
 	db.SetMaxIdleConns(cfg.MaxConnections) // idle sessions end after IdleTimeout
 	db.SetConnMaxIdleTime(cfg.IdleTimeout)
 	db.SetConnMaxLifetime(cfg.MaxLifetime)
-	if cfg.MinConnections > 0 {
+	if cfg.MinConnections > 0 && !c.warmByDB.Swap(true) {
 		c.spawn(func() { c.keepWarm(db, cfg.MinConnections) })
 	}
 }

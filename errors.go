@@ -44,6 +44,19 @@ var (
 	// TLS), there is no common protocol version (TLS 1.2 is the minimum),
 	// or the server does not speak TLS. It is not retried.
 	ErrTLS = errors.New("e6data: TLS handshake failed")
+	// ErrTimeout: a bound the configuration sets ran out, not the caller's
+	// context: connection-timeout (waiting for a free connection and
+	// opening a session) or prepare-timeout. The message names the setting
+	// and the address.
+	ErrTimeout = errors.New("e6data: timed out")
+	// ErrMessageTooLarge: a request or a response was over this side's
+	// message size limit (max-send-msg-length, max-receive-msg-length).
+	ErrMessageTooLarge = errors.New("e6data: message too large")
+	// ErrClusterNotFound: the server has no cluster of the name sent
+	// (cluster-name, E6DATA_CLUSTER_UUID).
+	ErrClusterNotFound = errors.New("e6data: cluster not found")
+	// ErrUnknownHost: the host name does not resolve (host, E6DATA_HOST).
+	ErrUnknownHost = errors.New("e6data: unknown host")
 	// ErrConnClosed: the connection or connector was closed.
 	ErrConnClosed = errors.New("e6data: connection closed")
 	// ErrOutcomeUnknown: a statement that writes was sent for execution and
@@ -170,10 +183,61 @@ func newError(op, queryID string, err error) *Error {
 		if e.Message == "" {
 			e.Message = err.Error()
 		}
+	case rpc.KindTooLarge:
+		e.sentinel = ErrMessageTooLarge
+		e.Message = tooLargeMessage(e.Message)
+	case rpc.KindClusterNotFound:
+		e.sentinel = ErrClusterNotFound
+		e.Message += " (set by cluster-name / E6DATA_CLUSTER_UUID)"
+	case rpc.KindUnknownHost:
+		e.sentinel = ErrUnknownHost
+		if host := unknownHost(e.Message); host != "" {
+			e.Message = fmt.Sprintf("host %q does not resolve (set by host / E6DATA_HOST)", host)
+		}
 	case rpc.KindInvalid, rpc.KindNotFound, rpc.KindResourceExhausted, rpc.KindUnimplemented, rpc.KindOther:
 		if re != nil {
 			e.sentinel = ErrQueryFailed
 		}
 	}
 	return e
+}
+
+// tooLargeMessage says which limit a message broke and where it is set.
+func tooLargeMessage(msg string) string {
+	switch {
+	case strings.Contains(msg, "trying to send"):
+		return "the request is over the send limit: " + msg + " (raise max-send-msg-length / E6DATA_MAX_SEND_MSG_LENGTH)"
+	case strings.Contains(msg, "received message"):
+		return "a response is over the receive limit: " + msg + " (raise max-receive-msg-length / E6DATA_MAX_RECEIVE_MSG_LENGTH)"
+	}
+	return msg
+}
+
+// unknownHost finds the name in a resolver's "lookup NAME ...: no such
+// host" report.
+func unknownHost(msg string) string {
+	i := strings.LastIndex(msg, "lookup ")
+	if i < 0 {
+		return ""
+	}
+	rest := msg[i+len("lookup "):]
+	end := strings.IndexAny(rest, " :")
+	if end <= 0 {
+		return ""
+	}
+	return rest[:end]
+}
+
+// transportReason is what the transport last said about err, without the
+// call's own deadline wording: "" when nothing more than a deadline.
+func transportReason(err error) string {
+	var re *rpc.Error
+	if !errors.As(err, &re) || re.Message == "" {
+		return ""
+	}
+	m := re.Message
+	if strings.Contains(m, "context deadline exceeded") || strings.Contains(m, "context canceled") {
+		return ""
+	}
+	return m
 }

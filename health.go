@@ -27,7 +27,9 @@ type Health struct {
 	InFlight map[string]int // queries in flight per strategy
 
 	// Pool is the database/sql pool's statistics when the connector knows
-	// its pool (OpenDB or ConfigurePool); nil otherwise.
+	// its pool (OpenDB or ConfigurePool), else the connector's own count of
+	// its sessions. MaxOpenConnections is the connector's bound
+	// (MaxConnections), which holds on every path.
 	Pool *sql.DBStats
 
 	// Switchover is the one in progress, else the last one completed, else
@@ -86,10 +88,7 @@ func (c *Connector) Health(ctx context.Context) (Health, error) {
 		h.ClusterStatus = status
 	}
 	h.InFlight = c.state.InFlight()
-	if db := c.metrics.db.Load(); db != nil {
-		st := db.Stats()
-		h.Pool = &st
-	}
+	h.Pool = c.poolStats()
 	if sw, ok := c.state.Switchover(); ok {
 		h.Switchover = publicSwitchover(sw, true)
 	} else if last := c.lastSwitchover.Load(); last != nil {
@@ -106,4 +105,20 @@ func publicSwitchover(sw bluegreen.Switchover, inProgress bool) *Switchover {
 		OldFinished: sw.OldFinished, OldGone: sw.OldGone,
 		Rollback: sw.Rollback, InProgress: inProgress,
 	}
+}
+
+// poolStats reports the pool: database/sql's statistics when the connector
+// knows its *sql.DB, else its own count of sessions.
+func (c *Connector) poolStats() *sql.DBStats {
+	open, idle := c.pool.counts()
+	waits, waited := c.pool.waitStats()
+	if db := c.metrics.db.Load(); db != nil {
+		st := db.Stats()
+		st.MaxOpenConnections = c.cfg.MaxConnections
+		st.WaitCount += waits // database/sql's open limit is the connector's: callers wait there
+		st.WaitDuration += waited
+		return &st
+	}
+	return &sql.DBStats{MaxOpenConnections: c.cfg.MaxConnections, OpenConnections: open, InUse: open - idle, Idle: idle,
+		WaitCount: waits, WaitDuration: waited}
 }

@@ -113,8 +113,8 @@ func TestHealthUnreachableAndClosed(t *testing.T) {
 	if !errors.As(h.StatusErr, &e) {
 		t.Fatalf("StatusErr %T %v, want *Error", h.StatusErr, h.StatusErr)
 	}
-	if h.Pool != nil {
-		t.Fatalf("pool %+v for a connector without a pool", h.Pool)
+	if h.Pool == nil || h.Pool.OpenConnections != 0 || h.Pool.MaxOpenConnections != c.cfg.MaxConnections {
+		t.Fatalf("pool %+v: want the connector's own count, no session open", h.Pool)
 	}
 	c.Close()
 	if _, err := c.Health(ctx); !errors.Is(err, ErrConnClosed) {

@@ -28,6 +28,9 @@ const componentKey = "component"
 //
 //   - Records go to c.Logger's handler when it is set, else to a text or
 //     JSON handler (LogFormat) writing to stderr or stdout (LogOutput).
+//     Without a Logger and with no logging setting given (no E6DATA_LOG_*
+//     variable, DSN key, option or profile), only WARNING and above are
+//     written; any logging setting restores the levels as configured.
 //   - The level depends on the record's "component" attribute, set with
 //     logger.With("component", ...): connector (the default) uses LogLevel,
 //     strategy StrategyLogLevel, grpc GRPCLogLevel. Every record carries its
@@ -45,6 +48,12 @@ func (c *Config) NewLogger() *slog.Logger {
 // redactor, so the connector can register rotated tokens (add).
 func (c *Config) newLogger(stdout, stderr io.Writer) (*slog.Logger, *logRedactor) {
 	levels := componentLevels{connector: c.LogLevel, strategy: c.StrategyLogLevel, grpc: c.GRPCLogLevel}
+	if c.Logger == nil && c.loggingUnset() {
+		// Nobody configured logging: like a library with no handler
+		// installed, only warnings and worse reach stderr.
+		levels = componentLevels{connector: max(levels.connector, slog.LevelWarn),
+			strategy: max(levels.strategy, slog.LevelWarn), grpc: max(levels.grpc, slog.LevelWarn)}
+	}
 	red := &logRedactor{}
 	red.add(c.Token)
 	var inner slog.Handler
@@ -63,6 +72,23 @@ func (c *Config) newLogger(stdout, stderr io.Writer) (*slog.Logger, *logRedactor
 		}
 	}
 	return slog.New(&componentHandler{inner: inner, levels: levels, component: ComponentConnector, red: red}), red
+}
+
+// loggingSettings are the settings that configure the default logger.
+var loggingSettings = []string{"LogLevel", "StrategyLogLevel", "GRPCLogLevel", "LogFormat", "LogOutput"}
+
+// loggingUnset reports whether no logging setting was given anywhere
+// (environment, DSN, code or profile).
+func (c *Config) loggingUnset() bool {
+	for _, f := range loggingSettings {
+		if c.sourceOf(f) != SourceDefault {
+			return false
+		}
+	}
+	// A Config written as a literal has no sources: a value other than
+	// the default was set all the same.
+	return c.LogLevel == slog.LevelInfo && c.StrategyLogLevel == slog.LevelInfo && c.GRPCLogLevel == slog.LevelWarn &&
+		(c.LogFormat == "" || strings.EqualFold(c.LogFormat, "text")) && (c.LogOutput == "" || strings.EqualFold(c.LogOutput, "stderr"))
 }
 
 // replaceLevelName writes LevelCritical as CRITICAL.

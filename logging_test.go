@@ -380,3 +380,39 @@ func TestLoggerInstallGRPCOnce(t *testing.T) {
 		t.Errorf("install: %d installs", len(installed))
 	}
 }
+
+// With no logger and no logging setting, only WARNING and above are
+// written; any explicit logging setting restores the configured levels.
+func TestDefaultLoggerQuietBelowWarning(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		env     []string
+		dsn     string
+		wantInf bool
+	}{
+		{"nothing set", nil, "", false},
+		{"E6DATA_LOG_LEVEL=INFO", []string{"E6DATA_LOG_LEVEL=INFO"}, "", true},
+		{"E6DATA_LOG_FORMAT=json", []string{"E6DATA_LOG_FORMAT=json"}, "", true},
+		{"DSN log-level=info", nil, "e6data://h:1/?log-level=info", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := append([]string{"E6DATA_USERNAME=u", "E6DATA_PASSWORD=p"}, tc.env...)
+			cfg, err := LoadConfig(tc.dsn, env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out, errw bytes.Buffer
+			log, _ := cfg.newLogger(&out, &errw)
+			log.Info("informational")
+			log.With("component", ComponentStrategy).Info("strategy detected")
+			log.Warn("a warning")
+			got := errw.String()
+			if !strings.Contains(got, "a warning") {
+				t.Fatalf("warning missing: %q", got)
+			}
+			if strings.Contains(got, "informational") != tc.wantInf || strings.Contains(got, "strategy detected") != tc.wantInf {
+				t.Fatalf("INFO written = %v, want %v: %q", !tc.wantInf, tc.wantInf, got)
+			}
+		})
+	}
+}

@@ -65,8 +65,9 @@ type metrics struct {
 	transitionsMu sync.Mutex
 	transitionOpt map[[2]string][]metric.AddOption // {transition_type, strategy} -> options
 
-	db  atomic.Pointer[sql.DB] // the pool whose gauges are reported (ConfigurePool)
-	reg metric.Registration
+	db    atomic.Pointer[sql.DB]                        // the pool whose gauges are reported (ConfigurePool)
+	waits atomic.Pointer[func() (int64, time.Duration)] // the connector's own waits for a slot, added to the pool's
+	reg   metric.Registration
 }
 
 // newMetrics builds the instruments on mp (nil: the no-op provider). An
@@ -151,6 +152,11 @@ func newMetrics(mp metric.MeterProvider, cluster string) (*metrics, error) {
 				return nil // no pool known: nothing to report
 			}
 			s := db.Stats()
+			if w := m.waits.Load(); w != nil {
+				n, d := (*w)()
+				s.WaitCount += n
+				s.WaitDuration += d
+			}
 			o.ObserveInt64(conns, int64(s.Idle), idle)
 			o.ObserveInt64(conns, int64(s.InUse), used)
 			o.ObserveInt64(waits, s.WaitCount, base)

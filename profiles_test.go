@@ -69,6 +69,10 @@ func TestProfileValues(t *testing.T) {
 						if c.Source(s.field) != SourceProfile && got != field(def, s.field) {
 							t.Errorf("%s source %s, want profile", s.field, c.Source(s.field))
 						}
+					} else if s.field == "Port" && c.Secure {
+						if got != 443 { // TLS with no port given: 443
+							t.Errorf("Port = %v with TLS on, want 443", got)
+						}
 					} else if got != field(def, s.field) {
 						t.Errorf("%s = %v changed by the profile (default %v)", s.field, got, field(def, s.field))
 					}

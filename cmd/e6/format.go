@@ -81,14 +81,24 @@ func formatTime(t time.Time, typ string) string {
 	return t.Format(time.RFC3339Nano)
 }
 
-// tableFormatter buffers the rows to align the columns; NULL is shown as
-// NULL, control characters escaped. In expanded mode (\x) each row is a
-// block with one line per column.
+// tableWindow is the number of rows a table is aligned on: the first
+// tableWindow rows are held to measure the columns, the rest are written as
+// they come (a wider value then overflows its column), so that memory stays
+// flat however many rows a result has.
+const tableWindow = 1000
+
+// tableFormatter aligns the columns on the first rows (tableWindow) and
+// streams the rest; NULL is shown as NULL, control characters escaped. In
+// expanded mode (\x) each row is a block with one line per column, written
+// at once.
 type tableFormatter struct {
 	w        io.Writer
 	cols     []column
 	expanded bool
-	rows     [][]string
+	rows     [][]string // the rows held until the columns are measured
+	widths   []int      // the column widths, once the window was written
+	n        int        // rows seen
+	buf      bytes.Buffer
 }
 
 func (f *tableFormatter) row(vals []any) error {
@@ -100,8 +110,34 @@ func (f *tableFormatter) row(vals []any) error {
 		}
 		r[i] = escapeControl(s)
 	}
+	f.n++
+	switch {
+	case f.expanded:
+		f.buf.Reset()
+		f.writeRecord(&f.buf, f.n, r)
+		_, err := f.w.Write(f.buf.Bytes())
+		return err
+	case f.widths != nil:
+		f.buf.Reset()
+		f.writeLine(&f.buf, r)
+		_, err := f.w.Write(f.buf.Bytes())
+		return err
+	}
 	f.rows = append(f.rows, r)
+	if len(f.rows) >= tableWindow {
+		return f.flushWindow()
+	}
 	return nil
+}
+
+// flushWindow measures the held rows, writes the header and them, and
+// lets the following rows stream.
+func (f *tableFormatter) flushWindow() error {
+	f.buf.Reset()
+	f.writeTable(&f.buf)
+	f.rows = nil
+	_, err := f.w.Write(f.buf.Bytes())
+	return err
 }
 
 var controlEscaper = strings.NewReplacer("\n", `\n`, "\r", `\r`, "\t", `\t`)
@@ -161,46 +197,56 @@ func rowCount(n int) string {
 }
 
 func (f *tableFormatter) end() error {
-	var b bytes.Buffer
-	if f.expanded {
-		f.writeExpanded(&b)
-	} else {
-		f.writeTable(&b)
+	if !f.expanded && f.widths == nil {
+		if err := f.flushWindow(); err != nil {
+			return err
+		}
 	}
-	fmt.Fprintln(&b, rowCount(len(f.rows)))
-	_, err := f.w.Write(b.Bytes())
+	_, err := fmt.Fprintln(f.w, rowCount(f.n))
 	return err
 }
 
-func (f *tableFormatter) writeTable(b tableBuffer) {
-	widths := make([]int, len(f.cols))
+// measure sets the column widths from the names and the held rows.
+func (f *tableFormatter) measure() {
+	f.widths = make([]int, len(f.cols))
 	for i, c := range f.cols {
-		widths[i] = width(c.name)
+		f.widths[i] = width(c.name)
 	}
 	for _, r := range f.rows {
 		for i, s := range r {
-			widths[i] = max(widths[i], width(s))
+			f.widths[i] = max(f.widths[i], width(s))
 		}
 	}
-	line := func(cells []string, right func(i int) bool) {
-		for i, s := range cells {
-			if i > 0 {
-				b.WriteString(" | ")
-			}
-			if i == len(cells)-1 && !right(i) {
-				b.WriteString(s) // no trailing blanks
-				continue
-			}
-			b.WriteString(pad(s, widths[i], right(i)))
+}
+
+// writeCells writes one line of cells padded to the widths.
+func (f *tableFormatter) writeCells(b tableBuffer, cells []string, right func(i int) bool) {
+	for i, s := range cells {
+		if i > 0 {
+			b.WriteString(" | ")
 		}
-		b.WriteByte('\n')
+		if i == len(cells)-1 && !right(i) {
+			b.WriteString(s) // no trailing blanks
+			continue
+		}
+		b.WriteString(pad(s, f.widths[i], right(i)))
 	}
+	b.WriteByte('\n')
+}
+
+func (f *tableFormatter) writeLine(b tableBuffer, r []string) {
+	f.writeCells(b, r, func(i int) bool { return isNumericType(f.cols[i].typ) })
+}
+
+// writeTable measures the held rows and writes the header and them.
+func (f *tableFormatter) writeTable(b tableBuffer) {
+	f.measure()
 	names := make([]string, len(f.cols))
 	for i, c := range f.cols {
 		names[i] = c.name
 	}
-	line(names, func(int) bool { return false })
-	for i, w := range widths {
+	f.writeCells(b, names, func(int) bool { return false })
+	for i, w := range f.widths {
 		if i > 0 {
 			b.WriteString("-+-")
 		}
@@ -208,20 +254,19 @@ func (f *tableFormatter) writeTable(b tableBuffer) {
 	}
 	b.WriteByte('\n')
 	for _, r := range f.rows {
-		line(r, func(i int) bool { return isNumericType(f.cols[i].typ) })
+		f.writeLine(b, r)
 	}
 }
 
-func (f *tableFormatter) writeExpanded(b tableBuffer) {
+// writeRecord writes row n (from 1) as an expanded block.
+func (f *tableFormatter) writeRecord(b tableBuffer, n int, r []string) {
 	w := 0
 	for _, c := range f.cols {
 		w = max(w, width(c.name))
 	}
-	for n, r := range f.rows {
-		fmt.Fprintf(b, "-[ RECORD %d ]%s\n", n+1, strings.Repeat("-", max(0, w-8)))
-		for i, s := range r {
-			fmt.Fprintf(b, "%s | %s\n", pad(f.cols[i].name, w, false), s)
-		}
+	fmt.Fprintf(b, "-[ RECORD %d ]%s\n", n, strings.Repeat("-", max(0, w-8)))
+	for i, s := range r {
+		fmt.Fprintf(b, "%s | %s\n", pad(f.cols[i].name, w, false), s)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"strings"
 
 	"golang.org/x/term"
@@ -149,7 +150,7 @@ func (a *app) run(ctx context.Context, args []string) int {
 	case errors.As(err, &ec):
 		return int(ec)
 	}
-	fmt.Fprintf(a.stderr, "e6: %v\n", err)
+	fmt.Fprintf(a.stderr, "e6: %s\n", cliText(err.Error()))
 	return exitError
 }
 
@@ -206,16 +207,23 @@ func (a *app) loadConfig() (*e6data.Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := cfg.Apply(commandLevels(cfg)...); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// commandLevels lowers the log levels the user did not choose (default or
+// profile) to WARNING, so that the connector's records do not mix with
+// results.
+func commandLevels(cfg *e6data.Config) []e6data.Option {
 	var opts []e6data.Option
 	for _, f := range []string{"LogLevel", "StrategyLogLevel"} {
 		if cfg.Source(f) == e6data.SourceDefault || cfg.Source(f) == e6data.SourceProfile {
 			opts = append(opts, e6data.WithSetting(f, "WARNING"))
 		}
 	}
-	if err := cfg.Apply(opts...); err != nil {
-		return nil, err
-	}
-	return cfg, nil
+	return opts
 }
 
 // session is an open connection to the cluster, and the interrupts
@@ -232,11 +240,17 @@ type session struct {
 // the pool follows the configuration, keeping MinConnections sessions
 // ready and reporting to Health; one-shot commands open only the session
 // they use.
-func (a *app) connect(warm bool) (*session, error) {
+func (a *app) connect(warm bool, opts ...e6data.Option) (*session, error) {
 	cfg, err := a.loadConfig()
 	if err != nil {
 		return nil, err
 	}
+	if err := cfg.Apply(opts...); err != nil {
+		return nil, err
+	}
+	// gRPC's own logs follow E6DATA_GRPC_LOG_LEVEL: a command owns its
+	// process, so it installs gRPC's (process-wide) logger itself.
+	e6data.InstallGRPCLogger(cfg)
 	c, err := e6data.NewConnector(cfg)
 	if err != nil {
 		return nil, err
@@ -309,5 +323,18 @@ func describeErr(err error, interrupted bool) string {
 	if interrupted && errors.Is(err, context.Canceled) {
 		return "query cancelled"
 	}
-	return strings.TrimSpace(err.Error())
+	return cliText(strings.TrimSpace(err.Error()))
+}
+
+// goOption matches the library's Go option names (", WithCredentials",
+// " or WithTokenProvider") in its messages: a command-line user sets
+// variables and -dsn, not options.
+var goOption = regexp.MustCompile(`(,\s*|\s+or\s+)With[A-Z][A-Za-z]*`)
+
+// cliText words a library message for the command line: Go option names
+// are dropped and "the DSN" is -dsn.
+func cliText(msg string) string {
+	msg = goOption.ReplaceAllString(msg, "")
+	msg = strings.ReplaceAll(msg, "(set With", "(set ") // an option left first
+	return strings.ReplaceAll(msg, "the DSN ", "-dsn's ")
 }

@@ -12,16 +12,17 @@ import (
 	"github.com/e6go/e6data"
 )
 
-// cmdStatus runs `e6 status`: it opens a session (which detects the live
-// strategy), then prints the connector's health report: cluster status,
-// strategy state, in-flight queries, pool, last switchover, counters and the
-// recent transitions. Exit 1 when the cluster cannot be reached or is not
-// active.
+// cmdStatus runs `e6 status`: it prints the connector's health report:
+// cluster status, strategy state, in-flight queries, pool, last
+// switchover, counters and the recent transitions. It never resumes a
+// suspended cluster (resuming costs money): only an active cluster gets a
+// session (which detects the live strategy). Exit 1 when the cluster
+// cannot be reached or is not active.
 func (a *app) cmdStatus(ctx context.Context, args []string) error {
 	if _, err := a.parseArgs("status", args, 0, 0, "status takes no arguments", nil); err != nil {
 		return err
 	}
-	s, err := a.connect(true)
+	s, err := a.connect(false, e6data.WithAutoResume(false, 0), e6data.WithSetting("min-connections", "0"))
 	if err != nil {
 		return err
 	}
@@ -29,10 +30,14 @@ func (a *app) cmdStatus(ctx context.Context, args []string) error {
 	var h e6data.Health
 	var pingErr error
 	if _, err := s.do(ctx, func(ctx context.Context) error {
-		// A session makes the connector find the live strategy; a
-		// failure is reported with the rest.
-		pingErr = s.db.PingContext(ctx)
 		var err error
+		if h, err = s.conn.Health(ctx); err != nil || !h.Healthy() {
+			return err
+		}
+		// Active: a session makes the connector find the live strategy;
+		// a failure is reported with the rest.
+		s.conn.ConfigurePool(s.db)
+		pingErr = s.db.PingContext(ctx)
 		h, err = s.conn.Health(ctx)
 		return err
 	}); err != nil {
@@ -62,8 +67,13 @@ func writeHealth(w io.Writer, h e6data.Health, pingErr error) {
 	}
 	kv("cluster status", status)
 	conn := "ok"
-	if pingErr != nil {
+	switch {
+	case pingErr != nil:
 		conn = "failed: " + pingErr.Error()
+	case h.StatusErr == nil && h.ClusterStatus != "active":
+		conn = "not opened: the cluster is " + h.ClusterStatus + " (status never resumes it; a query does, with auto-resume on)"
+	case h.StatusErr != nil:
+		conn = "not opened"
 	}
 	kv("session", conn)
 	kv("live strategy", or(h.Active, "unknown"))

@@ -33,22 +33,45 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, nil); err != nil {
-		fmt.Fprintln(os.Stderr, "metrics:", err)
-		os.Exit(1)
-	}
+	err := run(ctx, os.Args[1:], os.Stdout, nil)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
 }
+
+// exitCode is the exit status for run's error, as in every example: 0 for
+// -h (the usage was printed), 2 for bad flags, 1 for any other failure.
+func exitCode(err error, stderr io.Writer) int {
+	var bad badFlags
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &bad):
+		return 2 // the flag package printed the problem and the usage
+	}
+	fmt.Fprintln(stderr, "metrics:", err)
+	return 1
+}
+
+// badFlags is a command line the flag package refused.
+type badFlags struct{ err error }
+
+func (b badFlags) Error() string { return b.err.Error() }
+func (b badFlags) Unwrap() error { return b.err }
 
 // run serves the metrics until ctx ends or -duration passes. listening,
 // when set, is called with the address once the first queries have run.
 func run(ctx context.Context, args []string, out io.Writer, listening func(addr string)) error {
 	fs := flag.NewFlagSet("metrics", flag.ContinueOnError)
-	addr := fs.String("addr", "127.0.0.1:9464", "address to serve /metrics on")
+	// -listen, not -addr: in the examples -addr is always an e6sim's engine
+	// address.
+	addr := fs.String("listen", "127.0.0.1:9464", "address to serve /metrics on")
 	duration := fs.Duration("duration", 0, "stop this long after serving starts (0 = until Ctrl-C)")
 	every := fs.Duration("every", time.Second, "pause between rounds of queries")
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return badFlags{err}
 	}
 	if *every <= 0 {
 		return errors.New("-every must be positive")

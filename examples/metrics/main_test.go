@@ -22,7 +22,7 @@ func TestMetricsExampleServes(t *testing.T) {
 	done := make(chan error, 1)
 	var out bytes.Buffer
 	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-every", "20ms"}, &out, func(a string) { addrs <- a })
+		done <- run(ctx, []string{"-listen", "127.0.0.1:0", "-every", "20ms"}, &out, func(a string) { addrs <- a })
 	}()
 	var addr string
 	select {
@@ -69,10 +69,21 @@ func TestMetricsExampleServes(t *testing.T) {
 func TestMetricsExampleDuration(t *testing.T) {
 	var out bytes.Buffer
 	start := time.Now()
-	if err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-duration", "300ms", "-every", "50ms"}, &out, nil); err != nil {
+	if err := run(context.Background(), []string{"-listen", "127.0.0.1:0", "-duration", "300ms", "-every", "50ms"}, &out, nil); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	if !strings.Contains(out.String(), "stopped") || time.Since(start) < 300*time.Millisecond {
 		t.Fatalf("output:\n%s", out.String())
+	}
+}
+
+// Every example: -h exits 0, a bad flag exits 2.
+func TestHelpAndBadFlagExitCodes(t *testing.T) {
+	var out bytes.Buffer
+	if code := exitCode(run(context.Background(), []string{"-h"}, &out, nil), &out); code != 0 {
+		t.Errorf("-h: exit %d", code)
+	}
+	if code := exitCode(run(context.Background(), []string{"-bogus"}, &out, nil), &out); code != 2 {
+		t.Errorf("-bogus: exit %d", code)
 	}
 }

@@ -12,6 +12,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -25,17 +26,37 @@ import (
 )
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "quickstart:", err)
-		os.Exit(1)
-	}
+	os.Exit(exitCode(run(context.Background(), os.Args[1:], os.Stdout), os.Stderr))
 }
+
+// exitCode is the exit status for run's error, as in every example: 0 for
+// -h (the usage was printed), 2 for bad flags, 1 for any other failure.
+func exitCode(err error, stderr io.Writer) int {
+	var bad badFlags
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &bad):
+		return 2 // the flag package printed the problem and the usage
+	}
+	fmt.Fprintln(stderr, "quickstart:", err)
+	return 1
+}
+
+// badFlags is a command line the flag package refused.
+type badFlags struct{ err error }
+
+func (b badFlags) Error() string { return b.err.Error() }
+func (b badFlags) Unwrap() error { return b.err }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
 	dsn := fs.String("dsn", "", "e6data DSN of a cluster; empty = start an in-process simulator")
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return badFlags{err}
 	}
 
 	var sim *e6sim.Server
@@ -142,15 +163,21 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 				if err := sim.Switch(ctx, 10*time.Minute, 0); err != nil {
 					return err
 				}
-				// New queries move to green as soon as any response
-				// announces it; the streaming query stays on blue.
+				// The connector learns of the switch from the first
+				// answer that announces green (or a 456 from blue): the
+				// first new query may still run on blue, the ones after
+				// it run on green. The streaming query stays on blue.
+				before := sim.Stats()
 				for i := 0; i < 3; i++ {
 					var c int64
 					if err := db.QueryRowContext(ctx, "SELECT count(*) FROM orders").Scan(&c); err != nil {
 						return err
 					}
 				}
-				fmt.Fprintf(out, "  switched to %s after %d rows and ran 3 new queries meanwhile\n", sim.Live(), n)
+				after := sim.Stats()
+				fmt.Fprintf(out, "  switched to %s after %d rows; 3 new queries meanwhile: %d on blue (before the announcement reached the connector), %d on green\n",
+					sim.Live(), n, after.Stacks["blue"].QueriesStarted-before.Stacks["blue"].QueriesStarted,
+					after.Stacks["green"].QueriesStarted-before.Stacks["green"].QueriesStarted)
 			}
 		}
 		if err := rows.Err(); err != nil {
@@ -158,7 +185,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "  the old query finished on blue: %d rows, sum(id) = %d\n", n, sum)
 		st := sim.Stats()
-		fmt.Fprintf(out, "  queries executed: blue %d, green %d; errors seen by the application: 0\n",
+		fmt.Fprintf(out, "  queries executed in all: blue %d, green %d; errors seen by the application: 0\n",
 			st.Stacks["blue"].QueriesStarted, st.Stacks["green"].QueriesStarted)
 	}
 	return nil

@@ -19,3 +19,14 @@ func TestQuickstartRuns(t *testing.T) {
 		}
 	}
 }
+
+// Every example: -h exits 0, a bad flag exits 2.
+func TestHelpAndBadFlagExitCodes(t *testing.T) {
+	var out bytes.Buffer
+	if code := exitCode(run(context.Background(), []string{"-h"}, &out), &out); code != 0 {
+		t.Errorf("-h: exit %d", code)
+	}
+	if code := exitCode(run(context.Background(), []string{"-bogus"}, &out), &out); code != 2 {
+		t.Errorf("-bogus: exit %d", code)
+	}
+}

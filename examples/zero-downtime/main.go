@@ -68,6 +68,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	seed := fs.Uint64("seed", uint64(time.Now().UnixNano()), "seed of the workers' random choices")
 	verbose := fs.Bool("v", false, "log the connector's strategy transitions to stderr")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0 // the usage was printed: -h is not a failure
+		}
 		return 2
 	}
 	mode, err := chaos.ParseMode(*modeName)

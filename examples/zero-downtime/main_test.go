@@ -75,3 +75,14 @@ func TestBadArguments(t *testing.T) {
 		t.Errorf("-addr without -admin: exit %d, stderr %q", code, errOut.String())
 	}
 }
+
+// Every example: -h exits 0, a bad flag exits 2.
+func TestHelpAndBadFlagExitCodes(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"-h"}, &out, &errOut); code != 0 {
+		t.Errorf("-h: exit %d", code)
+	}
+	if code := run(context.Background(), []string{"-bogus"}, &out, &errOut); code != 2 {
+		t.Errorf("-bogus: exit %d", code)
+	}
+}

@@ -28,6 +28,9 @@ const (
 	KindUnimplemented                  // the server does not offer the RPC
 	KindOther                          // anything else
 	KindTLS                            // TLS handshake refused (certificate, version): permanent
+	KindTooLarge                       // a message over this side's size limit (send or receive)
+	KindClusterNotFound                // the cluster named in the cluster-name header does not exist
+	KindUnknownHost                    // the host name does not resolve
 )
 
 var kindNames = [...]string{
@@ -45,6 +48,9 @@ var kindNames = [...]string{
 	KindUnimplemented:      "unimplemented",
 	KindOther:              "other",
 	KindTLS:                "tls",
+	KindTooLarge:           "too_large",
+	KindClusterNotFound:    "cluster_not_found",
+	KindUnknownHost:        "unknown_host",
 }
 
 func (k Kind) String() string {
@@ -86,6 +92,13 @@ func classifyStatus(code codes.Code, msg string) Kind {
 		return KindNone
 	case code == codes.Unavailable && isTLSFailure(msg):
 		return KindTLS
+	case code == codes.Unavailable && strings.Contains(msg, "no such host"):
+		return KindUnknownHost
+	case code == codes.ResourceExhausted && (strings.Contains(msg, "trying to send message larger than max") ||
+		strings.Contains(msg, "received message larger than max")):
+		return KindTooLarge
+	case code == codes.NotFound && strings.HasPrefix(msg, "cluster ") && strings.HasSuffix(msg, " not found"):
+		return KindClusterNotFound
 	case mentionsHTTPStatus(msg, "456"):
 		return KindWrongStrategy
 	case mentionsHTTPStatus(msg, "503"):

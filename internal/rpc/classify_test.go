@@ -85,3 +85,24 @@ func FuzzMentionsHTTPStatus(f *testing.F) {
 		_ = classifyStatus(codes.Unknown, msg)
 	})
 }
+
+// The failures that are neither the server's verdict on a statement nor
+// a transport blip get kinds of their own.
+func TestClassifyLimitsClustersHosts(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want Kind
+	}{
+		{status.Error(codes.ResourceExhausted, "grpc: trying to send message larger than max (2097200 vs. 1048576)"), KindTooLarge},
+		{status.Error(codes.ResourceExhausted, "grpc: received message larger than max (5000000 vs. 4194304)"), KindTooLarge},
+		{status.Error(codes.ResourceExhausted, "too many open queries"), KindResourceExhausted},
+		{status.Error(codes.NotFound, `cluster "staging" not found`), KindClusterNotFound},
+		{status.Error(codes.NotFound, "query q-1 not found"), KindNotFound},
+		{status.Error(codes.Unavailable, "dns: lookup nosuchhost.invalid on 10.0.0.53:53: no such host"), KindUnknownHost},
+		{status.Error(codes.Unavailable, "connection refused"), KindTransient},
+	} {
+		if got := Classify(tc.err); got != tc.want {
+			t.Errorf("%v: %s, want %s", tc.err, got, tc.want)
+		}
+	}
+}

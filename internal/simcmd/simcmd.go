@@ -8,7 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/e6go/e6data/e6sim"
@@ -31,6 +33,40 @@ type Options struct {
 	// banner, e.g. to tell how to connect to it; cfg is the configuration
 	// the flags gave.
 	Started func(w io.Writer, sim *e6sim.Server, cfg e6sim.Config)
+	// Getenv reads the environment (nil: os.Getenv), to tell a user whose
+	// E6DATA_PORT names a busy port what it points at.
+	Getenv func(string) string
+}
+
+func (o Options) getenv() func(string) string {
+	if o.Getenv != nil {
+		return o.Getenv
+	}
+	return os.Getenv
+}
+
+// startError words a failure to start for the command line: without the
+// library's "e6sim:" prefix and, for a port in use, with what to do.
+func startError(err error, cfg e6sim.Config, getenv func(string) string) string {
+	msg := strings.TrimPrefix(err.Error(), "e6sim: ")
+	if !errors.Is(err, syscall.EADDRINUSE) {
+		return msg
+	}
+	addr, flagName := cfg.Addr, "-addr"
+	if strings.HasPrefix(msg, "admin listener") {
+		addr, flagName = cfg.AdminAddr, "-admin"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s is already in use (another simulator or program listens there)", addr)
+	fmt.Fprintf(&b, "\n  start on free ports with %s 127.0.0.1:0", flagName)
+	if flagName == "-addr" {
+		b.WriteString(" -admin 127.0.0.1:0, then export the E6DATA_PORT it prints")
+		_, port, _ := net.SplitHostPort(addr)
+		if p := getenv("E6DATA_PORT"); p != "" && p == port {
+			fmt.Fprintf(&b, "\n  note: your E6DATA_PORT=%s points at whatever listens on %s now, not at a simulator of this command", p, addr)
+		}
+	}
+	return b.String()
 }
 
 // Run runs the simulator with the command-line arguments args until ctx
@@ -53,7 +89,7 @@ func Run(ctx context.Context, o Options, args []string, stdout, stderr io.Writer
 	}
 	sim, err := e6sim.Start(ctx, cfg)
 	if err != nil {
-		fmt.Fprintln(stderr, err)
+		fmt.Fprintf(stderr, "%s: %s\n", o.Name, startError(err, cfg, o.getenv()))
 		return 1
 	}
 	admin := "admin disabled"
