@@ -234,7 +234,11 @@ func (cn *conn) prepareCall(ctx context.Context, q *query, method string, req an
 		defer endWithConnector()
 		var resp enginepb.PrepareStatementResponse
 		err := cn.ctr.rpc.Invoke(pctx, rpc.Call{Method: method, Strategy: q.strategy, PlannerIP: q.engineIP}, req, &resp)
-		timedOut := err != nil && errors.Is(pctx.Err(), context.DeadlineExceeded)
+		// pctx's only deadline is the prepare timeout's (the caller's is
+		// not in it), and the server may answer DEADLINE_EXCEEDED a moment
+		// before pctx's own timer fires.
+		timedOut := err != nil && ctr.cfg.PrepareTimeout > 0 &&
+			(errors.Is(pctx.Err(), context.DeadlineExceeded) || rpc.Classify(err) == rpc.KindDeadline)
 		select {
 		case results <- prepareResult{&resp, err, timedOut}:
 		case <-abandon:
