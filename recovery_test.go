@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -116,12 +117,19 @@ func TestSafeToRetryPerErrorClass(t *testing.T) {
 }
 
 // newTable creates an empty table of keys on srv's engine.
-func newTable(t *testing.T, db *sql.DB, name string) {
+// newTable creates a one-column table named prefix plus a suffix of its
+// own and returns the name: simulators of one test process share their
+// database, so a name must not repeat across runs (-count) or tests.
+func newTable(t *testing.T, db *sql.DB, prefix string) string {
 	t.Helper()
+	name := fmt.Sprintf("%s_%d", prefix, tableSeq.Add(1))
 	if _, err := db.Exec("CREATE TABLE " + name + " (k BIGINT)"); err != nil {
 		t.Fatal(err)
 	}
+	return name
 }
+
+var tableSeq atomic.Int64
 
 func countKey(t *testing.T, db *sql.DB, table string, k int64) int {
 	t.Helper()
@@ -153,8 +161,7 @@ func TestWriteResetAfterExecuteIsOutcomeUnknown(t *testing.T) {
 	signals(t, func(t *testing.T, sig e6sim.Signal) {
 		srv := startSim(t, e6sim.Config{Signal: sig})
 		db, _ := openDB(t, srv)
-		table := "w_reset_" + sig.String()
-		newTable(t, db, table)
+		table := newTable(t, db, "w_reset_"+sig.String())
 		if err := srv.SetFaults(onExecute(e6sim.FaultRule{Kind: e6sim.FaultUnavailable, After: true, Count: 1})); err != nil {
 			t.Fatal(err)
 		}
@@ -184,8 +191,7 @@ func TestWrite456OnExecuteIsRunAgainOnce(t *testing.T) {
 	signals(t, func(t *testing.T, sig e6sim.Signal) {
 		srv := startSim(t, e6sim.Config{Signal: sig})
 		db, _ := openDB(t, srv)
-		table := "w_456_" + sig.String()
-		newTable(t, db, table)
+		table := newTable(t, db, "w_456_"+sig.String())
 		if err := srv.SetFaults(onExecute(e6sim.FaultRule{Kind: e6sim.Fault456, Count: 1})); err != nil {
 			t.Fatal(err)
 		}
@@ -204,18 +210,18 @@ func TestWrite456OnExecuteIsRunAgainOnce(t *testing.T) {
 func TestSessionExpiredBeforeMetadataResent(t *testing.T) {
 	srv := startSim(t, e6sim.Config{})
 	db, _ := openDB(t, srv)
-	newTable(t, db, "w_md")
+	table := newTable(t, db, "w_md")
 	if err := srv.SetFaults([]e6sim.FaultRule{{Method: "getResultMetadata", Kind: e6sim.FaultAccessDenied, Count: 1}}); err != nil {
 		t.Fatal(err)
 	}
 	prep := rpcs(srv, "prepareStatementV2")
-	if _, err := db.Exec("INSERT INTO w_md VALUES (3)"); err != nil {
+	if _, err := db.Exec("INSERT INTO " + table + " VALUES (3)"); err != nil {
 		t.Fatalf("err = %v, want success", err)
 	}
 	if n := rpcs(srv, "prepareStatementV2") - prep; n != 1 {
 		t.Fatalf("%d prepares, want 1 (the metadata call is re-sent, the query not re-run)", n)
 	}
-	if n := countKey(t, db, "w_md", 3); n != 1 {
+	if n := countKey(t, db, table, 3); n != 1 {
 		t.Fatalf("key 3 is there %d times", n)
 	}
 }
@@ -404,11 +410,11 @@ func TestStatusCancelOnDrainingStack(t *testing.T) {
 func TestExplainAnalyzeWriteNotReexecuted(t *testing.T) {
 	srv := startSim(t, e6sim.Config{})
 	db, _ := openDB(t, srv)
-	newTable(t, db, "w_ea")
+	table := newTable(t, db, "w_ea")
 	explain := func(k int) {
 		t.Helper()
 		err := Raw(context.Background(), db, func(c Conn) error {
-			_, err := c.ExplainAnalyze(context.Background(), fmt.Sprintf("INSERT INTO w_ea VALUES (%d)", k))
+			_, err := c.ExplainAnalyze(context.Background(), fmt.Sprintf("INSERT INTO %s VALUES (%d)", table, k))
 			return err
 		})
 		if err != nil {
@@ -425,7 +431,7 @@ func TestExplainAnalyzeWriteNotReexecuted(t *testing.T) {
 	if srv.Stats().FaultsFired != 1 {
 		t.Fatal("the Access denied was not met")
 	}
-	if n, base := countKey(t, db, "w_ea", 5), countKey(t, db, "w_ea", 4); n != base {
+	if n, base := countKey(t, db, table, 5), countKey(t, db, table, 4); n != base {
 		t.Fatalf("key 5 is there %d times, %d without the fault", n, base)
 	}
 	if prepared != 1 {

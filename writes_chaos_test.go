@@ -21,8 +21,7 @@ func TestChaosWrites(t *testing.T) {
 	signals(t, func(t *testing.T, sig e6sim.Signal) {
 		srv := startSim(t, e6sim.Config{Signal: sig})
 		db, _ := chaosDB(t, srv, 8, WithRetry(5, 100*time.Millisecond))
-		table := "chaos_writes_" + sig.String()
-		newTable(t, db, table)
+		table := newTable(t, db, "chaos_writes_"+sig.String())
 		if err := srv.SetFaults([]e6sim.FaultRule{
 			// Both forms of execute: V2 follows prepareStatementV2 when a
 			// catalog is set.
