@@ -9,8 +9,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"google.golang.org/grpc"
 
 	"github.com/e6go/e6data/e6sim"
 )
@@ -260,7 +263,7 @@ func TestStrategyCacheSizeKeepsReleasedStates(t *testing.T) {
 	}
 	use := func(srv *e6sim.Server, size string) {
 		t.Helper()
-		ctr, err := NewConnector(testConfig(t, srv, WithSetting("E6DATA_STRATEGY_CACHE_SIZE", size)))
+		ctr, err := NewConnector(testConfig(t, srv, WithSetting("E6DATA_STRATEGY_CACHE_SIZE", size), noSpares))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -339,9 +342,11 @@ func TestStrategyCacheTimeoutConfirmsAfterIdle(t *testing.T) {
 	} {
 		t.Run(fmt.Sprintf("timeout=%ss/idle=%v", tc.timeout, tc.idle), func(t *testing.T) {
 			srv := startSim(t, e6sim.Config{})
-			db, ctr := openDB(t, srv, WithSetting("E6DATA_STRATEGY_CACHE_TIMEOUT", tc.timeout))
+			var calls inFlight
+			db, ctr := openDB(t, srv, WithSetting("E6DATA_STRATEGY_CACHE_TIMEOUT", tc.timeout), noSpares, calls.option())
 			db.SetMaxOpenConns(1)
 			countCustomers(t, db)
+			calls.settle(t, srv)
 			c0, a0 := rpcCount(srv, "getCataloges"), authCalls(srv)
 			ctr.cl.advance(tc.idle)
 			countCustomers(t, db)
@@ -363,7 +368,8 @@ func TestStrategyCacheTimeoutConfirmsAfterIdle(t *testing.T) {
 // confirming call.
 func TestStrategyCacheTimeoutOneConfirmationForManyConnections(t *testing.T) {
 	srv := startSim(t, e6sim.Config{})
-	db, ctr := openDB(t, srv, WithSetting("E6DATA_STRATEGY_CACHE_TIMEOUT", "60"))
+	var calls inFlight
+	db, ctr := openDB(t, srv, WithSetting("E6DATA_STRATEGY_CACHE_TIMEOUT", "60"), noSpares, calls.option())
 	const n = 8
 	ctx := context.Background()
 	conns := make([]*sql.Conn, n)
@@ -376,6 +382,7 @@ func TestStrategyCacheTimeoutOneConfirmationForManyConnections(t *testing.T) {
 		countCustomers(t, c) // a session each
 		conns[i] = c
 	}
+	calls.settle(t, srv)
 	c0 := rpcCount(srv, "getCataloges")
 	ctr.cl.advance(2 * time.Minute)
 	var wg sync.WaitGroup
@@ -414,23 +421,31 @@ func TestStrategyCacheTimeoutConfirmationFinds456(t *testing.T) {
 	} {
 		t.Run("timeout="+tc.timeout, func(t *testing.T) {
 			srv := startSim(t, e6sim.Config{})
-			db, ctr := openDB(t, srv, WithSetting("E6DATA_STRATEGY_CACHE_TIMEOUT", tc.timeout))
+			var calls inFlight
+			db, ctr := openDB(t, srv, WithSetting("E6DATA_STRATEGY_CACHE_TIMEOUT", tc.timeout), noSpares, calls.option())
 			db.SetMaxOpenConns(1)
 			countCustomers(t, db)
 			// The query is cleared after its last row: let that happen
 			// on blue before it goes.
-			waitFor(t, 10*time.Second, "the query to be cleared", func() bool { return openQueries(srv) == 0 })
+			calls.settle(t, srv)
 			if err := srv.Switch(context.Background(), 0, 0); err != nil { // blue torn down at once
 				t.Fatal(err)
 			}
 			c0, p0, s0 := rpcCount(srv, "getCataloges"), prepares(srv), srv.Stats().Sent456
+			rpcs0 := srv.Stats().RPCs
 			ctr.cl.advance(2 * time.Minute)
 			countCustomers(t, db)
 			c, p, s := rpcCount(srv, "getCataloges")-c0, prepares(srv)-p0, srv.Stats().Sent456-s0
 			if c != tc.confirms || p != tc.prepares || s != 1 {
 				// Either way one 456: detection then tries the stack that
 				// did not answer it first.
-				t.Fatalf("confirming calls %d (want %d), prepares %d (want %d), 456s %d (want 1)", c, tc.confirms, p, tc.prepares, s)
+				calls := map[string]int64{}
+				for m, n := range srv.Stats().RPCs {
+					if d := n - rpcs0[m]; d != 0 {
+						calls[m] = d
+					}
+				}
+				t.Fatalf("confirming calls %d (want %d), prepares %d (want %d), 456s %d (want 1); calls %v", c, tc.confirms, p, tc.prepares, s, calls)
 			}
 			if a := ctr.Stats().Active; a != e6sim.Green {
 				t.Fatalf("active %q after the confirmation", a)
@@ -484,4 +499,34 @@ func TestClusterRegistryConcurrentOpenClose(t *testing.T) {
 			t.Fatalf("after every Close: state %v", cl)
 		}
 	}
+}
+
+// noSpares turns off the sessions the connector keeps warm under
+// sql.OpenDB (min-connections): the tests that count authenticate calls and
+// 456s must not see a spare session opened in the background, whenever the
+// machine gets round to it.
+var noSpares = WithSetting("E6DATA_MIN_CONNECTIONS", "0")
+
+// inFlight counts a connector's gRPC calls under way. A query is cleared in
+// the background after Rows.Close, and a call that succeeds after a test has
+// moved the cluster's clock confirms the strategy at the moved time: tests
+// that move the clock settle first.
+type inFlight struct{ n atomic.Int64 }
+
+func (f *inFlight) option() Option {
+	return WithDialOptions(grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any,
+		cc *grpc.ClientConn, invoke grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		f.n.Add(1)
+		defer f.n.Add(-1)
+		return invoke(ctx, method, req, reply, cc, opts...)
+	}))
+}
+
+// settle waits until srv holds no open query (so every clear was sent) and
+// no call of the connector is under way (so every clear was answered).
+func (f *inFlight) settle(t *testing.T, srv *e6sim.Server) {
+	t.Helper()
+	waitFor(t, time.Minute, "the queries to be cleared and every call answered", func() bool {
+		return openQueries(srv) == 0 && f.n.Load() == 0
+	})
 }
