@@ -526,8 +526,14 @@ func (r *rows) adopt(c *wire.Chunk) {
 func (r *rows) fetchBatch(ctx context.Context, dst *wire.Chunk, sid string) (end bool, err error) {
 	q := r.q
 	var resp enginepb.GetNextResultBatchResponse
-	if err := r.cn.call(ctx, q, enginepb.QueryEngineService_GetNextResultBatch_FullMethodName,
-		&enginepb.GetNextResultBatchRequest{EngineIP: q.engineIP, SessionId: sid, QueryId: q.id}, &resp); err != nil {
+	// The batch is received into dst's buffer (recycle decides whether it
+	// may be reused) with one copy: see wire.BatchCodec.
+	codec := &wire.BatchCodec{Buf: dst.Recv}
+	err = r.cn.call(ctx, q, enginepb.QueryEngineService_GetNextResultBatch_FullMethodName,
+		&enginepb.GetNextResultBatchRequest{EngineIP: q.engineIP, SessionId: sid, QueryId: q.id}, &resp,
+		grpc.ForceCodecV2(codec))
+	dst.Recv = codec.Buf
+	if err != nil {
 		return false, err
 	}
 	b := resp.GetResultBatch()

@@ -8,7 +8,8 @@
 //
 // Modes: arrow (e6arrow.Query, every value touched), sql (database/sql,
 // Scan into *int64, *float64, *string), driver (the driver's Rows.Next
-// without database/sql), parquet (e6arrow into a Parquet file, -out). With
+// without database/sql), select1 (connect, authenticate and run SELECT 1
+// only: the start-up cost), parquet (e6arrow into a Parquet file, -out). With
 // -heap it samples the Go heap every millisecond and prints the peak.
 package main
 
@@ -44,7 +45,7 @@ import (
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:50051", "e6data server host:port")
-	mode := flag.String("mode", "arrow", "arrow, sql, driver or parquet")
+	mode := flag.String("mode", "arrow", "arrow, sql, driver, floor, select1 or parquet")
 	rows := flag.Int64("rows", 2_000_000, "rows to read")
 	out := flag.String("out", "", "Parquet file of -mode parquet")
 	heap := flag.Bool("heap", false, "report the peak heap")
@@ -168,6 +169,15 @@ func run(addr, mode string, n int64, out string, heap bool, prefetch int) error 
 			got++
 		}
 		r.Close()
+	case "select1":
+		// The start-up cost: the Go runtime, the gRPC dial, authentication
+		// and one query; the per-row cost of the other modes is the
+		// difference.
+		var one int64
+		if err := db.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+			return err
+		}
+		got = n
 	case "floor":
 		if got, err = floor(ctx, addr, query); err != nil {
 			return err

@@ -835,7 +835,7 @@ func (d *decoder) int32s(dst []int32, what string) ([]int32, error) {
 	if err != nil {
 		return dst[:0], err
 	}
-	dst = resize(dst, n)
+	dst = resizeNoZero(dst, n)
 	src := d.b[d.off : d.off+4*n]
 	for i := range dst {
 		dst[i] = int32(binary.BigEndian.Uint32(src[4*i:]))
@@ -849,7 +849,7 @@ func (d *decoder) int64s(dst []int64, what string) ([]int64, error) {
 	if err != nil {
 		return dst[:0], err
 	}
-	dst = resize(dst, n)
+	dst = resizeNoZero(dst, n)
 	src := d.b[d.off : d.off+8*n]
 	for i := range dst {
 		dst[i] = int64(binary.BigEndian.Uint64(src[8*i:]))
@@ -863,7 +863,7 @@ func (d *decoder) float64s(dst []float64, what string) ([]float64, error) {
 	if err != nil {
 		return dst[:0], err
 	}
-	dst = resize(dst, n)
+	dst = resizeNoZero(dst, n)
 	src := d.b[d.off : d.off+8*n]
 	for i := range dst {
 		dst[i] = math.Float64frombits(binary.BigEndian.Uint64(src[8*i:]))

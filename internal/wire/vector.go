@@ -91,9 +91,14 @@ func (v *Vector) Decimal(row int) Dec128 { return v.Decimals[v.slot(row)] }
 
 // Chunk is one result batch (Thrift struct Chunk): Rows rows in column
 // vectors. Column i is matched to metadata field i by position.
+//
+// Recv is not touched by DecodeChunk: it is storage a fetcher may receive
+// the next batch into (see BatchCodec) once nothing uses this batch's
+// values any more.
 type Chunk struct {
 	Rows    int32
 	Vectors []Vector
+	Recv    []byte
 }
 
 // IsEnd reports whether a resultBatch is the end-of-results marker: an empty
