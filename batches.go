@@ -52,6 +52,7 @@ func (cn *conn) QueryBatches(ctx context.Context, query string, args []any) (bat
 	if err != nil {
 		return nil, err
 	}
+	r.batched = true
 	return batchRows{r}, nil
 }
 

@@ -41,11 +41,14 @@ func boxAt[T int32 | int64 | float64 | string](p *T) any {
 // arrays that boxAt may have handed out are dropped. The buffer the batch
 // was received into is reused too (its strings were copied before they
 // were handed out), unless a BINARY vector's values, which Next hands out
-// as they are, alias it.
-func recycle(c *wire.Chunk) {
+// as they are, alias it. Rows read a batch at a time (QueryBatches) box
+// nothing: their value arrays are decoded into again.
+func (r *rows) recycle(c *wire.Chunk) {
 	for i := range c.Vectors {
 		v := &c.Vectors[i]
-		v.Int32s, v.Int64s, v.Float64s = nil, nil, nil
+		if !r.batched {
+			v.Int32s, v.Int64s, v.Float64s = nil, nil, nil
+		}
 		if v.Type == wire.Binary {
 			c.Recv = nil
 		}

@@ -48,7 +48,7 @@ func (r *rows) startPrefetch(spare wire.Chunk) {
 		stop:   stop,
 		exited: make(chan struct{}),
 	}
-	recycle(&spare)
+	r.recycle(&spare)
 	p.free <- spare
 	r.pf = p
 	go r.prefetchLoop(r.bind(ctx), p, r.q.sid)
@@ -116,7 +116,7 @@ func (r *rows) receive(ctx context.Context, o *op) error {
 		return r.fetchCurrent(ctx, o, nil)
 	}
 	spare := r.chunk
-	recycle(&spare)
+	r.recycle(&spare)
 	r.chunk = f.chunk
 	select {
 	case p.free <- spare:
@@ -140,7 +140,7 @@ func (r *rows) receive(ctx context.Context, o *op) error {
 // fetchCurrent fetches the next batch on the application's goroutine;
 // first, when not nil, is a refusal of that fetch already met.
 func (r *rows) fetchCurrent(ctx context.Context, o *op, first error) error {
-	recycle(&r.chunk)
+	r.recycle(&r.chunk)
 	end, err := r.fetchInto(ctx, o, &r.chunk, first)
 	if end {
 		r.done = true

@@ -423,6 +423,7 @@ type rows struct {
 	done      bool
 	closed    bool
 	read      bool // the statement only reads (safe for the application to re-run)
+	batched   bool // read a batch at a time (QueryBatches): no value is boxed (see recycle)
 	err       error
 }
 

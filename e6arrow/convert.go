@@ -65,11 +65,13 @@ func field(c batches.Column) (arrow.Field, error) {
 	return arrow.Field{Name: c.Name, Type: dt, Nullable: true}, nil
 }
 
-// builder turns batches into records. It keeps nothing between batches:
-// every record owns its buffers.
+// builder turns batches into records. It keeps nothing between batches
+// but its pool: every record owns its buffers, and those of fixed width
+// return to the pool when the record is released.
 type builder struct {
 	schema *arrow.Schema
 	cols   []batches.Column
+	pool   *pool
 }
 
 func newBuilder(cols []batches.Column) (*builder, error) {
@@ -81,7 +83,7 @@ func newBuilder(cols []batches.Column) (*builder, error) {
 		}
 		fields[i] = f
 	}
-	return &builder{schema: arrow.NewSchema(fields, nil), cols: cols}, nil
+	return &builder{schema: arrow.NewSchema(fields, nil), cols: cols, pool: &pool{}}, nil
 }
 
 // record builds the record of chunk c.
@@ -120,41 +122,41 @@ func (b *builder) column(i int, v *wire.Vector, n int) (arrow.Array, error) {
 		return array.MakeArrayOfNull(memory.DefaultAllocator, dt, n), nil
 	}
 	valid, nulls := validity(v, n)
-	var data []byte
+	var data *memory.Buffer
 	switch dt.ID() {
 	case arrow.INT64, arrow.TIMESTAMP:
 		if len(v.Int64s) < n && !v.Constant {
 			break
 		}
-		data = fixed(v.Int64s, v.Constant, n)
+		data = fixed(b.pool, v.Int64s, v.Constant, n)
 	case arrow.INT32:
 		if len(v.Int32s) < n && !v.Constant {
 			break
 		}
-		data = fixed(v.Int32s, v.Constant, n)
+		data = fixed(b.pool, v.Int32s, v.Constant, n)
 	case arrow.FLOAT64:
 		if len(v.Float64s) < n && !v.Constant {
 			break
 		}
-		data = fixed(v.Float64s, v.Constant, n)
+		data = fixed(b.pool, v.Float64s, v.Constant, n)
 	case arrow.FLOAT32:
 		if len(v.Float64s) < n && !v.Constant {
 			break
 		}
-		out := make([]float32, n)
+		var out []float32
+		data, out = pooled[float32](b.pool, n)
 		for j := range out {
 			out[j] = float32(v.Float64(j))
 		}
-		data = asBytes(out)
 	case arrow.DATE32:
 		if len(v.Int64s) < n && !v.Constant {
 			break
 		}
-		out := make([]int32, n)
+		var out []int32
+		data, out = pooled[int32](b.pool, n)
 		for j := range out {
 			out[j] = days(v.Int64(j))
 		}
-		data = asBytes(out)
 	case arrow.BOOL:
 		if len(v.Bools) < n && !v.Constant {
 			break
@@ -165,7 +167,7 @@ func (b *builder) column(i int, v *wire.Vector, n int) (arrow.Array, error) {
 				out[j>>3] |= 1 << (j & 7)
 			}
 		}
-		data = out
+		data = memory.NewBufferBytes(out)
 	case arrow.DECIMAL128:
 		return b.decimals(i, v, n, valid, nulls)
 	case arrow.STRING, arrow.BINARY:
@@ -175,12 +177,13 @@ func (b *builder) column(i int, v *wire.Vector, n int) (arrow.Array, error) {
 		if v.Bytes == nil {
 			return nil, fmt.Errorf("%w: column %q: vector type %v in a column of %s", ErrUnsupported, b.cols[i].Name, v.Type, b.cols[i].TypeName)
 		}
-		return varBinary(dt, v, n, valid, nulls)
+		return varBinary(b.pool, dt, v, n, valid, nulls)
 	}
 	if data == nil {
 		return nil, fmt.Errorf("e6arrow: column %q: vector %v does not match the column type %s", b.cols[i].Name, v.Type, b.cols[i].TypeName)
 	}
-	d := array.NewData(dt, n, []*memory.Buffer{valid, memory.NewBufferBytes(data)}, nil, nulls, 0)
+	d := array.NewData(dt, n, []*memory.Buffer{valid, data}, nil, nulls, 0)
+	data.Release() // d holds its own reference
 	defer d.Release()
 	return array.MakeFromData(d), nil
 }
@@ -231,20 +234,34 @@ func firstTrue(b []bool) int {
 	return -1
 }
 
-// fixed returns the bytes of s's first n values: s itself, which the driver
-// never writes again, or for a constant vector its value repeated.
-func fixed[T int32 | int64 | float64](s []T, constant bool, n int) []byte {
+// fixed returns a pooled buffer holding s's first n values, or for a
+// constant vector its value repeated. (The driver decodes the next batch
+// into s: see batches.Source.)
+func fixed[T int32 | int64 | float64](p *pool, s []T, constant bool, n int) *memory.Buffer {
+	buf, out := pooled[T](p, n)
 	if !constant {
-		return asBytes(s[:n])
+		copy(out, s[:n])
+		return buf
 	}
-	out := make([]T, n)
+	var val T
 	if len(s) > 0 {
-		val := s[0]
-		for j := range out {
-			out[j] = val
-		}
+		val = s[0]
 	}
-	return asBytes(out)
+	for j := range out {
+		out[j] = val
+	}
+	return buf
+}
+
+// pooled returns a buffer of p for n values of T, and the values, which
+// the caller overwrites entirely. The caller owns one reference.
+func pooled[T int32 | int64 | float32 | float64](p *pool, n int) (*memory.Buffer, []T) {
+	var zero T
+	buf := p.buffer(n * int(unsafe.Sizeof(zero)))
+	if n == 0 {
+		return buf, nil
+	}
+	return buf, unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(buf.Bytes()))), n)
 }
 
 func asBytes[T any](s []T) []byte {
@@ -268,7 +285,7 @@ func days(us int64) int32 {
 }
 
 // varBinary builds a String or Binary array: offsets and one data buffer.
-func varBinary(dt arrow.DataType, v *wire.Vector, n int, valid *memory.Buffer, nulls int) (arrow.Array, error) {
+func varBinary(p *pool, dt arrow.DataType, v *wire.Vector, n int, valid *memory.Buffer, nulls int) (arrow.Array, error) {
 	if !v.Constant && len(v.Bytes) < n {
 		return nil, fmt.Errorf("e6arrow: %d values for %d rows", len(v.Bytes), n)
 	}
@@ -285,7 +302,8 @@ func varBinary(dt arrow.DataType, v *wire.Vector, n int, valid *memory.Buffer, n
 	if total > math.MaxInt32 {
 		return nil, fmt.Errorf("e6arrow: a batch holds %d bytes of strings in one column, more than an Arrow String array can", total)
 	}
-	offsets := make([]int32, n+1)
+	obuf, offsets := pooled[int32](p, n+1)
+	offsets[0] = 0
 	data := noZeroBytes(total)
 	off := 0
 	if v.Constant {
@@ -302,7 +320,8 @@ func varBinary(dt arrow.DataType, v *wire.Vector, n int, valid *memory.Buffer, n
 			offsets[j+1] = int32(off)
 		}
 	}
-	d := array.NewData(dt, n, []*memory.Buffer{valid, memory.NewBufferBytes(asBytes(offsets)), memory.NewBufferBytes(data)}, nil, nulls, 0)
+	d := array.NewData(dt, n, []*memory.Buffer{valid, obuf, memory.NewBufferBytes(data)}, nil, nulls, 0)
+	obuf.Release() // d holds its own reference
 	defer d.Release()
 	return array.MakeFromData(d), nil
 }

@@ -51,10 +51,17 @@
 //
 // # Memory
 //
-// Records are ordinary Go memory (the allocator is not used): LONG, INTEGER,
-// DOUBLE, DATETIME and TIMESTAMP values are handed over from the decoded
-// batch without a copy, everything else is copied once per batch. A reader
-// holds one batch being read and the connector's prefetch depth ahead, so
-// memory stays flat for any result size as long as the caller releases (or
-// does not retain) the records it has finished with.
+// Every value is copied once per batch, straight into the record's
+// buffers. The buffers of fixed-width values (numbers, dates, times,
+// decimals) and of string offsets come from a pool of the reader's: when
+// the caller releases a record (Next releases the previous one), they are
+// used again for a later record, so a reader allocates next to nothing per
+// batch for them and the garbage collector seldom runs. A record is
+// therefore valid until it is released, as the Arrow API says: Retain one
+// to keep it, and do not keep slices of its buffers (Int64Values,
+// ValueOffsets) after releasing it. The bytes of strings and binaries are
+// not pooled: a string from String.Value stays valid after the release. A
+// reader holds one batch being read and the connector's prefetch depth
+// ahead, so memory stays flat for any result size as long as the caller
+// releases the records it has finished with.
 package e6arrow

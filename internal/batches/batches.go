@@ -29,8 +29,8 @@ type Source interface {
 	Columns() []Column
 	// Next returns the next batch (Rows > 0), or io.EOF after the last.
 	// The chunk and everything it refers to stay valid until the next call
-	// of Next or Close. Its Int32s, Int64s and Float64s arrays are never
-	// written again by the driver: the caller may keep them.
+	// of Next or Close, and no longer: the driver decodes a later batch
+	// into the same arrays and receive buffer. Copy what must outlive it.
 	Next() (*wire.Chunk, error)
 	// Close ends the query and frees it on the server; it is safe to call
 	// more than once.
