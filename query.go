@@ -542,7 +542,11 @@ func (r *rows) fetchBatch(ctx context.Context, dst *wire.Chunk, sid string) (end
 		dst.Rows = 0
 		return true, nil
 	}
-	if err := wire.DecodeChunk(b, dst); err != nil {
+	decode := wire.DecodeChunk
+	if r.batched {
+		decode = wire.DecodeChunkCompact // strings laid out as Arrow's (e6arrow)
+	}
+	if err := decode(b, dst); err != nil {
 		return false, errFinal{&Error{Op: "fetch", sentinel: ErrProtocol, QueryID: q.id, cause: err, Message: err.Error()}}
 	}
 	q.tel.batch(ctx, int64(max(dst.Rows, 0)), int64(len(b)))

@@ -174,7 +174,7 @@ func (b *builder) column(i int, v *wire.Vector, n int) (arrow.Array, error) {
 		if v.Type == wire.Decimal128 {
 			return decimalText(v, n, valid, nulls)
 		}
-		if v.Bytes == nil {
+		if v.Bytes == nil && len(v.StrOffsets) == 0 {
 			return nil, fmt.Errorf("%w: column %q: vector type %v in a column of %s", ErrUnsupported, b.cols[i].Name, v.Type, b.cols[i].TypeName)
 		}
 		return varBinary(b.pool, dt, v, n, valid, nulls)
@@ -286,8 +286,11 @@ func days(us int64) int32 {
 
 // varBinary builds a String or Binary array: offsets and one data buffer.
 func varBinary(p *pool, dt arrow.DataType, v *wire.Vector, n int, valid *memory.Buffer, nulls int) (arrow.Array, error) {
-	if !v.Constant && len(v.Bytes) < n {
-		return nil, fmt.Errorf("e6arrow: %d values for %d rows", len(v.Bytes), n)
+	if !v.Constant && v.StringCount() < n {
+		return nil, fmt.Errorf("e6arrow: %d values for %d rows", v.StringCount(), n)
+	}
+	if !v.Constant && len(v.StrOffsets) > 0 {
+		return compactBinary(p, dt, v, n, valid, nulls), nil
 	}
 	total := 0
 	if v.Constant {
@@ -324,6 +327,40 @@ func varBinary(p *pool, dt arrow.DataType, v *wire.Vector, n int, valid *memory.
 	obuf.Release() // d holds its own reference
 	defer d.Release()
 	return array.MakeFromData(d), nil
+}
+
+// compactBinary builds a String or Binary array from a vector decoded by
+// wire.DecodeChunkCompact, whose strings are already laid out as Arrow's:
+// without NULLs its data becomes the array's as it is (the decoder
+// allocates it for this batch alone and never writes to it again) and the
+// offsets are copied; a NULL row's bytes are left out, as varBinary does.
+func compactBinary(p *pool, dt arrow.DataType, v *wire.Vector, n int, valid *memory.Buffer, nulls int) arrow.Array {
+	obuf, offsets := pooled[int32](p, n+1)
+	var data []byte
+	if nulls == 0 {
+		copy(offsets, v.StrOffsets[:n+1])
+		data = v.StrData[:v.StrOffsets[n]]
+	} else {
+		total := 0
+		for j := range n {
+			if !v.Nulls[j] {
+				total += int(v.StrOffsets[j+1] - v.StrOffsets[j])
+			}
+		}
+		data = noZeroBytes(total)
+		off := 0
+		offsets[0] = 0
+		for j := range n {
+			if !v.Nulls[j] {
+				off += copy(data[off:], v.StrData[v.StrOffsets[j]:v.StrOffsets[j+1]])
+			}
+			offsets[j+1] = int32(off)
+		}
+	}
+	d := array.NewData(dt, n, []*memory.Buffer{valid, obuf, memory.NewBufferBytes(data)}, nil, nulls, 0)
+	obuf.Release() // d holds its own reference
+	defer d.Release()
+	return array.MakeFromData(d)
 }
 
 // noZeroBytes returns n bytes that the caller overwrites entirely: the

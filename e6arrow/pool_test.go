@@ -66,3 +66,65 @@ func TestRecordsOwnPooledBuffers(t *testing.T) {
 		}
 	}
 }
+
+// A batch decoded with compact strings (wire.DecodeChunkCompact, as the
+// driver decodes for this package) gives the same record as one decoded
+// with DecodeChunk, with and without NULLs, constant or not.
+func TestCompactStringsSameRecord(t *testing.T) {
+	const n = 300
+	nulls := make([]bool, n)
+	vals := make([][]byte, n)
+	for j := range n {
+		nulls[j] = j%7 == 3
+		if !nulls[j] || j%2 == 0 { // some NULL rows carry bytes
+			vals[j] = []byte("s" + strconv.Itoa(j*j))
+		}
+	}
+	src := &wire.Chunk{Rows: n, Vectors: []wire.Vector{
+		{Type: wire.String, Nulls: nulls, Bytes: vals},
+		{Type: wire.String, Nulls: make([]bool, n), Bytes: vals},
+		{Type: wire.Binary, Nulls: make([]bool, n), Bytes: vals},
+		{Type: wire.String, Constant: true, Nulls: []bool{false}, Bytes: [][]byte{[]byte("const")}},
+	}}
+	enc, err := wire.AppendChunk(nil, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols := []batches.Column{{Name: "a", Type: wire.String}, {Name: "b", Type: wire.String}, {Name: "c", Type: wire.Binary}, {Name: "d", Type: wire.String}}
+	b, err := newBuilder(cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plain, compact wire.Chunk
+	if err := wire.DecodeChunk(enc, &plain); err != nil {
+		t.Fatal(err)
+	}
+	if err := wire.DecodeChunkCompact(enc, &compact); err != nil {
+		t.Fatal(err)
+	}
+	if len(compact.Vectors[1].StrOffsets) == 0 {
+		t.Fatal("DecodeChunkCompact left the strings in Bytes")
+	}
+	want, err := b.record(&plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer want.Release()
+	got, err := b.record(&compact)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer got.Release()
+	for i := range cols {
+		if !array.Equal(want.Column(i), got.Column(i)) {
+			t.Errorf("column %s: compact %v, plain %v", cols[i].Name, got.Column(i), want.Column(i))
+		}
+	}
+	// NULL rows hold no bytes, as from DecodeChunk.
+	a := got.Column(0).(*array.String)
+	for j := range n {
+		if a.IsNull(j) && a.ValueLen(j) != 0 {
+			t.Fatalf("NULL row %d holds %d bytes", j, a.ValueLen(j))
+		}
+	}
+}

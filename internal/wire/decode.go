@@ -101,7 +101,22 @@ var memberNames = [...]string{"", "boolData", "int32Data", "int64Data", "dateDat
 // *DecodeError matching ErrMalformed. On error, c is left with Rows == 0
 // and no vectors (its storage is kept for reuse).
 func DecodeChunk(b []byte, c *Chunk) error {
-	if err := decodeChunk(b, c); err != nil {
+	return decodeChunkWith(b, c, false)
+}
+
+// DecodeChunkCompact is DecodeChunk, except that the values of every list
+// of strings (a non-constant STRING, BINARY, ARRAY, MAP or STRUCT vector's
+// varcharData) are copied into one new Vector.StrData, laid out as Arrow
+// lays out a String array, with Vector.StrOffsets (see Vector); Vector.Bytes
+// then holds no values. It accepts and rejects exactly what DecodeChunk
+// does. Constant vectors, and vectors whose rows are all NULL and that
+// carry no data, keep their values in Bytes.
+func DecodeChunkCompact(b []byte, c *Chunk) error {
+	return decodeChunkWith(b, c, true)
+}
+
+func decodeChunkWith(b []byte, c *Chunk, compact bool) error {
+	if err := decodeChunk(b, c, compact); err != nil {
 		c.Rows = 0
 		c.Vectors = c.Vectors[:0]
 		return err
@@ -109,13 +124,13 @@ func DecodeChunk(b []byte, c *Chunk) error {
 	return nil
 }
 
-func decodeChunk(b []byte, c *Chunk) error {
+func decodeChunk(b []byte, c *Chunk, compact bool) error {
 	c.Rows = 0
 	c.Vectors = c.Vectors[:0]
 	if len(b) == 0 {
 		return nil
 	}
-	d := decoder{b: b}
+	d := decoder{b: b, compact: compact}
 	rows := int32(0)
 	sizeAt := -1 // offset of the Chunk.size field header
 	for {
@@ -362,6 +377,8 @@ func resetValues(v *Vector) {
 	v.Int64s = v.Int64s[:0]
 	v.Float64s = v.Float64s[:0]
 	v.Bytes = v.Bytes[:0]
+	v.StrOffsets = v.StrOffsets[:0]
+	v.StrData = nil // handed out with the batch: never written to
 	v.Decimals = v.Decimals[:0]
 	v.Zones = nil
 	v.Scale = 0
@@ -512,6 +529,12 @@ func padZero(v *Vector, n int) {
 			v.Float64s = append(v.Float64s, 0)
 		}
 	case String, Binary, Array, Map, Struct:
+		if k := len(v.StrOffsets); k > 0 {
+			for last := v.StrOffsets[k-1]; len(v.StrOffsets) < n+1; {
+				v.StrOffsets = append(v.StrOffsets, last)
+			}
+			return
+		}
 		for len(v.Bytes) < n {
 			v.Bytes = append(v.Bytes, nil)
 		}
@@ -626,6 +649,9 @@ func valueCount(v *Vector, m int) int {
 	case mFloat32, mFloat64:
 		return len(v.Float64s)
 	case mVarchar:
+		if k := len(v.StrOffsets); k > 0 {
+			return k - 1
+		}
 		return len(v.Bytes)
 	case mDecimal:
 		return len(v.Decimals)
@@ -745,7 +771,11 @@ func decodeMemberValue(d *decoder, v *Vector, p *payload, m int) (err error) {
 	case mFloat32, mFloat64:
 		v.Float64s, err = d.float64s(v.Float64s, memberNames[m])
 	case mVarchar:
-		v.Bytes, err = d.binaries(v.Bytes, "varcharData")
+		if d.compact {
+			v.StrOffsets, v.StrData, err = d.compactBinaries(v.StrOffsets, "varcharData")
+		} else {
+			v.Bytes, err = d.binaries(v.Bytes, "varcharData")
+		}
 	case mDecimal:
 		v.Decimals, err = d.decimals(v.Decimals, p, "decimal128Data")
 	case mBoolConst:
@@ -900,6 +930,73 @@ func (d *decoder) binaries(dst [][]byte, what string) ([][]byte, error) {
 	}
 	d.off = off
 	return dst, nil
+}
+
+// compactBinaries reads a list<string> into one new data buffer (the values
+// one after the other) and offsets: value i is data[offs[i]:offs[i+1]]. It
+// checks every length first, so that the data is allocated once at its
+// size, and fails exactly where binaries fails.
+func (d *decoder) compactBinaries(offs []int32, what string) ([]int32, []byte, error) {
+	n, err := d.list(tString, what)
+	if err != nil {
+		return offs[:0], nil, err
+	}
+	b, off := d.b, d.off
+	total := 0
+	for range n {
+		if len(b)-off < 4 {
+			d.off = off
+			return offs[:0], nil, d.short(4, what+" element length")
+		}
+		l := int(int32(binary.BigEndian.Uint32(b[off:])))
+		if l < 0 {
+			d.off = off
+			return offs[:0], nil, d.malformedAt(off, what+": negative string length "+itoa(l))
+		}
+		off += 4
+		if l > len(b)-off {
+			d.off = off
+			return offs[:0], nil, d.short(l, what+" element")
+		}
+		off += l
+		total += l
+	}
+	if total > math.MaxInt32 {
+		return offs[:0], nil, d.malformedAt(d.off, what+": "+itoa(total)+" bytes of strings, more than offsets of 32 bits can address")
+	}
+	offs = resizeNoZero(offs, n+1)
+	data := noZeroBytes(total)
+	off, at := d.off, 0
+	offs[0] = 0
+	for i := range n {
+		l := int(binary.BigEndian.Uint32(b[off:]))
+		off += 4
+		copyShort(data[at:at+l], b[off:off+l])
+		at += l
+		off += l
+		offs[i+1] = int32(at)
+	}
+	d.off = off
+	if data == nil {
+		data = []byte{}
+	}
+	return offs, data, nil
+}
+
+// copyShort is copy(dst, src) for len(dst) == len(src), without a call
+// for the short strings results are mostly made of: two overlapping loads
+// and stores, never outside either slice.
+func copyShort(dst, src []byte) {
+	switch l := len(src); {
+	case l >= 8 && l <= 16:
+		binary.LittleEndian.PutUint64(dst, binary.LittleEndian.Uint64(src))
+		binary.LittleEndian.PutUint64(dst[l-8:], binary.LittleEndian.Uint64(src[l-8:]))
+	case l >= 4 && l < 8:
+		binary.LittleEndian.PutUint32(dst, binary.LittleEndian.Uint32(src))
+		binary.LittleEndian.PutUint32(dst[l-4:], binary.LittleEndian.Uint32(src[l-4:]))
+	default:
+		copy(dst, src)
+	}
 }
 
 func (d *decoder) decimals(dst []Dec128, p *payload, what string) ([]Dec128, error) {

@@ -66,8 +66,9 @@ func typeName(t byte) string {
 // decoder reads Thrift binary values from b, advancing off. Every method
 // checks bounds; none panics on any input.
 type decoder struct {
-	b   []byte
-	off int
+	b       []byte
+	off     int
+	compact bool // lists of strings into Vector.StrOffsets and StrData (DecodeChunkCompact)
 }
 
 func (d *decoder) left() int { return len(d.b) - d.off }

@@ -24,7 +24,10 @@ package wire
 // has its capacity cut to its length, so appending to one cannot overwrite
 // its neighbour). They stay valid only while the caller keeps that buffer
 // unchanged; copy what must outlive it. The decoder never writes to them
-// again, even when the Chunk is reused.
+// again, even when the Chunk is reused. After DecodeChunkCompact, StrData
+// is a new slice the decoder never writes to again either, while
+// StrOffsets, like the numeric slices, is reused by the next decode into
+// the same Chunk.
 type Vector struct {
 	Type       VectorType
 	Size       int32     // Vector.size on the wire (>= the chunk's rows)
@@ -37,6 +40,8 @@ type Vector struct {
 	Int64s     []int64   // LONG, DATE, DATETIME, TIMESTAMP, TIMESTAMP_TZ
 	Float64s   []float64 // DOUBLE, FLOAT (a FLOAT travels as a double)
 	Bytes      [][]byte  // STRING, BINARY, ARRAY, MAP, STRUCT (aliases the input after DecodeChunk)
+	StrOffsets []int32   // instead of Bytes after DecodeChunkCompact: value i is StrData[StrOffsets[i]:StrOffsets[i+1]]
+	StrData    []byte    // the values of StrOffsets, one after the other (a new slice for every batch)
 	Zones      []string  // zoneData of DATETIME/TIMESTAMP/TIMESTAMP_TZ, one per row (one for a constant); nil when absent (= UTC)
 	Decimals   []Dec128  // DECIMAL128 unscaled values
 	Scale      int32     // DECIMAL128 scale: value = Decimals[i] / 10^Scale
@@ -73,8 +78,24 @@ func (v *Vector) Int64(row int) int64 { return v.Int64s[v.slot(row)] }
 func (v *Vector) Float64(row int) float64 { return v.Float64s[v.slot(row)] }
 
 // BytesAt returns the STRING/BINARY/ARRAY/MAP/STRUCT bytes of row. After
-// DecodeChunk they alias the decoded buffer.
-func (v *Vector) BytesAt(row int) []byte { return v.Bytes[v.slot(row)] }
+// DecodeChunk they alias the decoded buffer; after DecodeChunkCompact
+// they are part of StrData (or Bytes, for the vectors it leaves there).
+func (v *Vector) BytesAt(row int) []byte {
+	i := v.slot(row)
+	if len(v.StrOffsets) > 0 {
+		return v.StrData[v.StrOffsets[i]:v.StrOffsets[i+1]:v.StrOffsets[i+1]]
+	}
+	return v.Bytes[i]
+}
+
+// StringCount is the number of values of a STRING, BINARY, ARRAY, MAP or
+// STRUCT vector, in either form.
+func (v *Vector) StringCount() int {
+	if k := len(v.StrOffsets); k > 0 {
+		return k - 1
+	}
+	return len(v.Bytes)
+}
 
 // Zone returns the zone text of row ("+05:30", "Z", an IANA name), or ""
 // when the vector carries no zones (UTC). See Location.
