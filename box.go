@@ -28,12 +28,11 @@ type eface struct {
 }
 
 // boxAt returns *p as an interface that refers to p itself. *p must never
-// change afterwards.
-func boxAt[T int32 | int64 | float64 | string](p *T) any {
-	var zero T
-	v := any(zero) // the zero value of these types is boxed without allocating
-	(*eface)(unsafe.Pointer(&v)).data = unsafe.Pointer(p)
-	return v
+// change afterwards. zero is the type's zero value boxed (a constant of the
+// type, which the compiler boxes as static data: no call, no allocation).
+func boxAt[T int32 | int64 | float64 | string](p *T, zero any) any {
+	(*eface)(unsafe.Pointer(&zero)).data = unsafe.Pointer(p)
+	return zero
 }
 
 // recycle prepares a delivered batch for decoding another into it: the
@@ -67,22 +66,22 @@ func (r *rows) fastValue(i, row int, dst *driver.Value) bool {
 	}
 	switch v.Type {
 	case wire.Long:
-		if row < len(v.Int64s) && !v.IsNull(row) {
-			*dst = boxAt(&v.Int64s[row])
+		if row < len(v.Int64s) && !(row < len(v.Nulls) && v.Nulls[row]) { // IsNull, for a non-constant vector
+			*dst = boxAt(&v.Int64s[row], any(int64(0)))
 			return true
 		}
 	case wire.Double:
-		if row < len(v.Float64s) && !v.IsNull(row) {
-			*dst = boxAt(&v.Float64s[row])
+		if row < len(v.Float64s) && !(row < len(v.Nulls) && v.Nulls[row]) { // IsNull, for a non-constant vector
+			*dst = boxAt(&v.Float64s[row], any(float64(0)))
 			return true
 		}
 	case wire.Integer:
-		if row < len(v.Int32s) && !v.IsNull(row) {
-			*dst = boxAt(&v.Int32s[row])
+		if row < len(v.Int32s) && !(row < len(v.Nulls) && v.Nulls[row]) { // IsNull, for a non-constant vector
+			*dst = boxAt(&v.Int32s[row], any(int32(0)))
 			return true
 		}
 	case wire.String, wire.Array, wire.Map, wire.Struct:
-		if row < len(v.Bytes) && !v.IsNull(row) {
+		if row < len(v.Bytes) && !(row < len(v.Nulls) && v.Nulls[row]) { // IsNull, for a non-constant vector
 			s := r.strs[i].s
 			if s == nil {
 				s = make([]string, len(v.Bytes))
@@ -91,7 +90,7 @@ func (r *rows) fastValue(i, row int, dst *driver.Value) bool {
 			if row >= r.strs[i].filled {
 				r.copyStrings(i, row)
 			}
-			*dst = boxAt(&s[row])
+			*dst = boxAt(&s[row], any(""))
 			return true
 		}
 	}
