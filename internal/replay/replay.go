@@ -177,3 +177,9 @@ func (s *Server) Clear(_ context.Context, r *enginepb.ClearRequest) (*enginepb.C
 func (s *Server) GetCataloges(context.Context, *enginepb.GetCatalogesRequest) (*enginepb.GetCatalogesResponse, error) {
 	return &enginepb.GetCatalogesResponse{}, nil
 }
+
+// DryRun accepts any query: the connector's ping (database/sql's
+// PingContext) is a dry run of SELECT 1.
+func (s *Server) DryRun(ctx context.Context, req *enginepb.DryRunRequest) (*enginepb.DryRunResponse, error) {
+	return &enginepb.DryRunResponse{DryrunValue: "{}"}, nil
+}
