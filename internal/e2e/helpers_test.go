@@ -1,0 +1,102 @@
+package e2e
+
+import (
+	e6data "github.com/e6go/e6data"
+
+	"context"
+	"database/sql"
+	"log/slog"
+	"net"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/e6go/e6data/e6sim"
+)
+
+// signals runs f once per way the simulator can signal 456/503: as HTTP/2
+// statuses (like the real gateway) and as gRPC statuses.
+func signals(t *testing.T, f func(t *testing.T, sig e6sim.Signal)) {
+	for _, sig := range []e6sim.Signal{e6sim.SignalHTTP, e6sim.SignalGRPC} {
+		t.Run(sig.String(), func(t *testing.T) { f(t, sig) })
+	}
+}
+
+// startSim starts an in-process simulator on a free loopback port.
+func startSim(t testing.TB, cfg e6sim.Config) *e6sim.Server {
+	t.Helper()
+	if cfg.DB == nil {
+		cfg.DB = sharedDB
+	}
+	srv, err := e6sim.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		srv.Close()
+		// A later simulator on the same port is another cluster: it
+		// must not find this one's strategy kept for a reopened Connector.
+		e6data.clusters.forgetTarget(srv.Addr())
+	})
+	return srv
+}
+
+// testConfig is a connector configuration for srv with no environment,
+// authenticating with the canary simToken; its logger is wrapped in the
+// secret guard.
+func testConfig(t testing.TB, srv *e6sim.Server, opts ...e6data.Option) *e6data.Config {
+	t.Helper()
+	host, port, err := net.SplitHostPort(srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := strconv.Atoi(port)
+	base := []e6data.Option{e6data.WithHost(host), e6data.WithPort(p), e6data.WithCredentials("alice@example.com", simToken),
+		e6data.WithCatalog("sample"), e6data.WithDatabase("main"), e6data.WithRetry(5, 100*time.Millisecond),
+		e6data.WithLogger(slog.New(slog.DiscardHandler))}
+	cfg, err := e6data.LoadConfig("", nil, append(base, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every record the connector logs, whatever logger the test chose,
+	// passes the secret guard first (see secretguard_test.go).
+	cfg.Logger = guardLogger(cfg.Logger)
+	return cfg
+}
+
+// openDB opens a *sql.DB on srv, closed when the test ends.
+func openDB(t testing.TB, srv *e6sim.Server, opts ...e6data.Option) (*sql.DB, *e6data.Connector) {
+	t.Helper()
+	ctr, err := e6data.NewConnector(testConfig(t, srv, opts...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(ctr)
+	t.Cleanup(func() { db.Close() })
+	return db, ctr
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t testing.TB, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", within, what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// authCalls is how many authenticate calls srv has answered.
+func authCalls(srv *e6sim.Server) int64 {
+	return srv.Stats().RPCs["QueryEngineService/authenticate"]
+}
+
+func openQueries(srv *e6sim.Server) int {
+	n := 0
+	for _, s := range srv.Stats().Stacks {
+		n += s.OpenQueries
+	}
+	return n
+}
