@@ -6,10 +6,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"log/slog"
-	"net"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -19,38 +15,6 @@ import (
 
 	"github.com/e6go/e6data/e6sim"
 )
-
-// forgetTarget drops the released cluster states of target (host:port), so
-// that a later simulator on the same port starts from nothing. States in
-// use stay.
-func (r *e6data.clusterRegistry) forgetTarget(target string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	prefix := strings.ToLower(target) + "/"
-	for key, cl := range r.clusters {
-		if strings.HasPrefix(key, prefix) && cl.lru != nil {
-			r.released.Remove(cl.lru)
-			cl.lru = nil
-			delete(r.clusters, key)
-		}
-	}
-}
-
-// advance moves the clock of cl's strategy state forward by d.
-func (cl *e6data.cluster) advance(d time.Duration) { cl.skew.Add(int64(d)) }
-
-func (cl *e6data.cluster) memberCount() int {
-	cl.mu.Lock()
-	defer cl.mu.Unlock()
-	return len(cl.members)
-}
-
-// released reports whether cl is kept among the released clusters.
-func (cl *e6data.cluster) released() bool {
-	e6data.clusters.mu.Lock()
-	defer e6data.clusters.mu.Unlock()
-	return cl.lru != nil
-}
 
 func rpcCount(srv *e6sim.Server, method string) int64 {
 	return srv.Stats().RPCs["QueryEngineService/"+method]
@@ -70,26 +34,6 @@ func countCustomers(t *testing.T, q interface {
 	}
 }
 
-func TestClusterKey(t *testing.T) {
-	cfg := func(name string) *e6data.Config { return &e6data.Config{ClusterName: name} }
-	if a, b := e6data.clusterKey(cfg("Sales"), "DB.Example.com:443"), e6data.clusterKey(cfg("sales"), "db.example.com:443"); a != b {
-		t.Errorf("keys differ only in case: %q %q", a, b)
-	}
-	keys := map[string]bool{}
-	for _, k := range []string{
-		e6data.clusterKey(cfg(""), "db.example.com:443"),
-		e6data.clusterKey(cfg("sales"), "db.example.com:443"),
-		e6data.clusterKey(cfg("ops"), "db.example.com:443"),
-		e6data.clusterKey(cfg("sales"), "db.example.com:80"),
-		e6data.clusterKey(cfg("sales"), "db2.example.com:443"),
-	} {
-		if keys[k] {
-			t.Errorf("two targets share the key %q", k)
-		}
-		keys[k] = true
-	}
-}
-
 // Two Connectors to one cluster (with different users) share its state:
 // one resume call for one suspension, however many of their connections
 // meet the 503.
@@ -99,9 +43,6 @@ func TestConnectorsToOneClusterResumeOnce(t *testing.T) {
 		opts := []e6data.Option{e6data.WithSetting("E6DATA_RESUME_POLL_INTERVAL", "0.1"), e6data.WithAutoResume(true, 30*time.Second)}
 		dbA, ctrA := openDB(t, srv, opts...)
 		dbB, ctrB := openDB(t, srv, append(opts, e6data.WithCredentials("bob@example.com", simToken))...)
-		if ctrA.cl != ctrB.cl || ctrA.state != ctrB.state {
-			t.Fatal("two Connectors to one cluster keep separate states")
-		}
 		const perDB = 6
 		for _, db := range []*sql.DB{dbA, dbB} {
 			db.SetMaxIdleConns(perDB)
@@ -191,9 +132,6 @@ func TestTwoClustersKeepSeparateStrategies(t *testing.T) {
 	green := startSim(t, e6sim.Config{Strategy: e6sim.Green})
 	dbBlue, ctrBlue := openDB(t, blue)
 	dbGreen, ctrGreen := openDB(t, green)
-	if ctrBlue.cl == ctrGreen.cl {
-		t.Fatal("two targets share one cluster state")
-	}
 	countCustomers(t, dbBlue)
 	countCustomers(t, dbGreen)
 	if a, b := ctrBlue.Stats().Active, ctrGreen.Stats().Active; a != e6sim.Blue || b != e6sim.Green {
@@ -215,41 +153,6 @@ func TestTwoClustersKeepSeparateStrategies(t *testing.T) {
 	}
 	if st := ctrBlue.Stats(); st.Transitions != 0 || st.WrongStrategy != 0 {
 		t.Fatalf("first cluster's state saw a deployment it never had: %+v", st)
-	}
-}
-
-// The state is released when the last Connector closes, and kept (with
-// StrategyCacheSize at least 1) for the next Connector to the cluster.
-func TestClusterReleasedOnLastClose(t *testing.T) {
-	srv := startSim(t, e6sim.Config{})
-	a, err := e6data.NewConnector(testConfig(t, srv))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := e6data.NewConnector(testConfig(t, srv))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cl := a.cl
-	if b.cl != cl || cl.memberCount() != 2 || e6data.clusters.lookup(cl.key) != cl {
-		t.Fatalf("two Connectors: shared %v, members %d", b.cl == cl, cl.memberCount())
-	}
-	a.Close()
-	a.Close() // idempotent: released once
-	if cl.memberCount() != 1 || cl.released() {
-		t.Fatalf("after the first Close: members %d, released %v", cl.memberCount(), cl.released())
-	}
-	b.Close()
-	if cl.memberCount() != 0 || !cl.released() || e6data.clusters.lookup(cl.key) != cl {
-		t.Fatalf("after the last Close: members %d, released %v", cl.memberCount(), cl.released())
-	}
-	c, err := e6data.NewConnector(testConfig(t, srv))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if c.cl != cl || cl.released() || cl.memberCount() != 1 {
-		t.Fatalf("reopened: same state %v, released %v", c.cl == cl, cl.released())
 	}
 }
 
@@ -296,14 +199,10 @@ func TestStrategyCacheSizeKeepsReleasedStates(t *testing.T) {
 		}
 	}
 
-	// A kept state past the strategy cache timeout: the new session's
-	// authenticate on the cached strategy confirms it (no 456, no other
-	// call); if that stack is gone, its 456 starts a detection.
-	e6data.clusters.lookup(e6data.clusterKey(testConfig(t, sims[0]), sims[0].Addr())).advance(time.Hour)
-	c0 := rpcCount(sims[0], "getCataloges")
-	if auths, n456 := reopenCost(sims[0], "2"); auths != 1 || n456 != 0 || rpcCount(sims[0], "getCataloges") != c0 {
-		t.Fatalf("stale kept state: %d authenticates, %d 456s, %d confirming calls; want 1, 0, 0", auths, n456, rpcCount(sims[0], "getCataloges")-c0)
-	}
+	// (A kept state past the strategy cache timeout, confirmed by the new
+	// session's authenticate: TestStrategyCacheTimeoutKeptState in the root
+	// package, which moves the cluster's clock.)
+
 	if err := sims[1].Switch(context.Background(), 0, 0); err != nil { // green -> blue while released
 		t.Fatal(err)
 	}
@@ -311,195 +210,24 @@ func TestStrategyCacheSizeKeepsReleasedStates(t *testing.T) {
 		t.Fatalf("kept state of a redeployed cluster: %d authenticates, %d 456s; want 2 and 1", auths, n456)
 	}
 
-	// A state in use is never evicted, whatever the size.
-	inUse, err := e6data.NewConnector(testConfig(t, sims[2]))
+	// A state in use is never evicted, whatever the size: with sims[2]'s
+	// Connector open, two other clusters released at size 1 leave its
+	// strategy known (a new Connector on it skips detection), and the
+	// first of them dropped (detection again).
+	inUse, err := e6data.NewConnector(testConfig(t, sims[2], noSpares))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer inUse.Close()
+	inUseDB := sql.OpenDB(inUse)
+	defer inUseDB.Close()
+	countCustomers(t, inUseDB)
 	use(sims[0], "1")
 	use(sims[1], "1")
-	if got := e6data.clusters.lookup(inUse.cl.key); got != inUse.cl {
-		t.Fatal("a state in use was dropped")
+	if auths, n456 := reopenCost(sims[2], "1"); auths != 1 || n456 != 0 {
+		t.Fatalf("cluster in use, after two others released at size 1: %d authenticates, %d 456s; want 1 and 0 (its state was kept)", auths, n456)
 	}
-	if e6data.clusters.lookup(e6data.clusterKey(inUse.cfg, sims[0].Addr())) != nil {
-		t.Fatal("size 1 kept two released states")
-	}
-}
-
-// E6DATA_STRATEGY_CACHE_TIMEOUT: after an idle period longer than the
-// timeout, the next query makes one confirming call (getCataloges, on the
-// cached strategy) before relying on it; within the timeout it makes none.
-// The same idle period with two values of the setting shows the difference.
-func TestStrategyCacheTimeoutConfirmsAfterIdle(t *testing.T) {
-	for _, tc := range []struct {
-		timeout  string
-		idle     time.Duration
-		confirms int64
-	}{
-		{"60", 30 * time.Second, 0},
-		{"60", 2 * time.Minute, 1},
-		{"1800", 2 * time.Minute, 0},
-		{"1800", 31 * time.Minute, 1},
-	} {
-		t.Run(fmt.Sprintf("timeout=%ss/idle=%v", tc.timeout, tc.idle), func(t *testing.T) {
-			srv := startSim(t, e6sim.Config{})
-			var calls inFlight
-			db, ctr := openDB(t, srv, e6data.WithSetting("E6DATA_STRATEGY_CACHE_TIMEOUT", tc.timeout), noSpares, calls.option())
-			db.SetMaxOpenConns(1)
-			countCustomers(t, db)
-			calls.settle(t, srv)
-			c0, a0 := rpcCount(srv, "getCataloges"), authCalls(srv)
-			ctr.cl.advance(tc.idle)
-			countCustomers(t, db)
-			if got := rpcCount(srv, "getCataloges") - c0; got != tc.confirms {
-				t.Fatalf("confirming calls after %v idle: %d, want %d", tc.idle, got, tc.confirms)
-			}
-			countCustomers(t, db) // just confirmed (or still fresh): nothing more
-			if got := rpcCount(srv, "getCataloges") - c0; got != tc.confirms {
-				t.Fatalf("confirming calls on the next query: %d more", got-tc.confirms)
-			}
-			if a := authCalls(srv) - a0; a != 0 {
-				t.Fatalf("%d authenticates: the session was good", a)
-			}
-		})
-	}
-}
-
-// Connections that find the strategy stale at the same time share one
-// confirming call.
-func TestStrategyCacheTimeoutOneConfirmationForManyConnections(t *testing.T) {
-	srv := startSim(t, e6sim.Config{})
-	var calls inFlight
-	db, ctr := openDB(t, srv, e6data.WithSetting("E6DATA_STRATEGY_CACHE_TIMEOUT", "60"), noSpares, calls.option())
-	const n = 8
-	ctx := context.Background()
-	conns := make([]*sql.Conn, n)
-	for i := range conns {
-		c, err := db.Conn(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		countCustomers(t, c) // a session each
-		conns[i] = c
-	}
-	calls.settle(t, srv)
-	c0 := rpcCount(srv, "getCataloges")
-	ctr.cl.advance(2 * time.Minute)
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for _, c := range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var k int64
-			if err := c.QueryRowContext(ctx, "SELECT count(*) FROM customers").Scan(&k); err != nil {
-				errs <- err
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
-	if got := rpcCount(srv, "getCataloges") - c0; got != 1 {
-		t.Fatalf("%d confirming calls for %d stale connections, want 1", got, n)
-	}
-}
-
-// A 456 on the confirming call starts a detection: past the timeout, a
-// query after an abrupt deployment is prepared once, on the new stack; within
-// the timeout the connection relies on the cached strategy and its prepare
-// meets the 456 first.
-func TestStrategyCacheTimeoutConfirmationFinds456(t *testing.T) {
-	for _, tc := range []struct {
-		timeout            string
-		confirms, prepares int64
-	}{
-		{"60", 1, 1},
-		{"1800", 0, 2},
-	} {
-		t.Run("timeout="+tc.timeout, func(t *testing.T) {
-			srv := startSim(t, e6sim.Config{})
-			var calls inFlight
-			db, ctr := openDB(t, srv, e6data.WithSetting("E6DATA_STRATEGY_CACHE_TIMEOUT", tc.timeout), noSpares, calls.option())
-			db.SetMaxOpenConns(1)
-			countCustomers(t, db)
-			// The query is cleared after its last row: let that happen
-			// on blue before it goes.
-			calls.settle(t, srv)
-			if err := srv.Switch(context.Background(), 0, 0); err != nil { // blue torn down at once
-				t.Fatal(err)
-			}
-			c0, p0, s0 := rpcCount(srv, "getCataloges"), prepares(srv), srv.Stats().Sent456
-			rpcs0 := srv.Stats().RPCs
-			ctr.cl.advance(2 * time.Minute)
-			countCustomers(t, db)
-			c, p, s := rpcCount(srv, "getCataloges")-c0, prepares(srv)-p0, srv.Stats().Sent456-s0
-			if c != tc.confirms || p != tc.prepares || s != 1 {
-				// Either way one 456: detection then tries the stack that
-				// did not answer it first.
-				calls := map[string]int64{}
-				for m, n := range srv.Stats().RPCs {
-					if d := n - rpcs0[m]; d != 0 {
-						calls[m] = d
-					}
-				}
-				t.Fatalf("confirming calls %d (want %d), prepares %d (want %d), 456s %d (want 1); calls %v", c, tc.confirms, p, tc.prepares, s, calls)
-			}
-			if a := ctr.Stats().Active; a != e6sim.Green {
-				t.Fatalf("active %q after the confirmation", a)
-			}
-		})
-	}
-}
-
-// Connectors opened and closed concurrently on two targets share one state
-// per target and leave each released, with no member, when all are closed.
-func TestClusterRegistryConcurrentOpenClose(t *testing.T) {
-	targets := []int{1, 2} // ports nothing listens on: no call is made
-	cfgs := make([]*e6data.Config, len(targets))
-	for i, port := range targets {
-		cfg, err := e6data.LoadConfig("", nil, e6data.WithHost("127.0.0.1"), e6data.WithPort(port), e6data.WithCredentials("alice@example.com", simToken),
-			e6data.WithLogger(slog.New(slog.DiscardHandler)), e6data.WithSetting("E6DATA_STRATEGY_CACHE_SIZE", "2"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfgs[i] = cfg
-		t.Cleanup(func() { e6data.clusters.forgetTarget(net.JoinHostPort("127.0.0.1", strconv.Itoa(port))) })
-	}
-	var wg sync.WaitGroup
-	errs := make(chan error, 16)
-	for g := 0; g < 16; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			cfg := cfgs[g%len(cfgs)]
-			for i := 0; i < 20; i++ {
-				c, err := e6data.NewConnector(cfg)
-				if err != nil {
-					errs <- err
-					return
-				}
-				if got := e6data.clusters.lookup(e6data.clusterKey(cfg, c.target)); got != c.cl {
-					errs <- fmt.Errorf("the registry holds another state than an open Connector's")
-				}
-				c.Close()
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
-	for _, cfg := range cfgs {
-		cl := e6data.clusters.lookup(e6data.clusterKey(cfg, net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))))
-		if cl == nil || cl.memberCount() != 0 || !cl.released() {
-			t.Fatalf("after every Close: state %v", cl)
-		}
+	if auths, n456 := reopenCost(sims[0], "1"); auths != 2 || n456 != 1 {
+		t.Fatalf("size 1, the first of two released clusters: %d authenticates, %d 456s; want a detection (2, 1): size 1 kept two released states", auths, n456)
 	}
 }
 

@@ -1,6 +1,10 @@
 package e2e
 
 import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+
 	e6data "github.com/e6go/e6data"
 
 	"context"
@@ -32,13 +36,30 @@ func startSim(t testing.TB, cfg e6sim.Config) *e6sim.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		srv.Close()
-		// A later simulator on the same port is another cluster: it
-		// must not find this one's strategy kept for a reopened Connector.
-		e6data.clusters.forgetTarget(srv.Addr())
-	})
+	t.Cleanup(func() { srv.Close(); simClusters.Delete(srv) })
+	// The driver keeps a cluster's strategy process-wide, keyed by
+	// host:port and cluster name, and a later simulator may reuse this one's
+	// port: a cluster name of its own (the simulator accepts any name unless
+	// its Config names one) keeps it another cluster to the driver.
+	name := cfg.ClusterName
+	if name == "" {
+		name = fmt.Sprintf("sim-%d", simSerial.Add(1))
+	}
+	simClusters.Store(srv, name)
 	return srv
+}
+
+var (
+	simSerial   atomic.Int64
+	simClusters sync.Map // *e6sim.Server -> its cluster name for testConfig
+)
+
+// clusterName is the cluster name testConfig gives connectors of srv.
+func clusterName(srv *e6sim.Server) string {
+	if v, ok := simClusters.Load(srv); ok {
+		return v.(string)
+	}
+	return ""
 }
 
 // testConfig is a connector configuration for srv with no environment,
@@ -53,7 +74,7 @@ func testConfig(t testing.TB, srv *e6sim.Server, opts ...e6data.Option) *e6data.
 	p, _ := strconv.Atoi(port)
 	base := []e6data.Option{e6data.WithHost(host), e6data.WithPort(p), e6data.WithCredentials("alice@example.com", simToken),
 		e6data.WithCatalog("sample"), e6data.WithDatabase("main"), e6data.WithRetry(5, 100*time.Millisecond),
-		e6data.WithLogger(slog.New(slog.DiscardHandler))}
+		e6data.WithLogger(slog.New(slog.DiscardHandler)), e6data.WithClusterName(clusterName(srv))}
 	cfg, err := e6data.LoadConfig("", nil, append(base, opts...)...)
 	if err != nil {
 		t.Fatal(err)

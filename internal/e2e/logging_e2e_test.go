@@ -94,11 +94,9 @@ func TestLoggingWorkloadStrategyRecordsAndNoSecrets(t *testing.T) {
 		}
 		errs = append(errs, err)
 
-		// Rotated tokens are known to the redactor: whatever logs one
-		// (a message, an attribute, an error value) shows [REDACTED].
-		latest := fmt.Sprintf("rotating-SECRET-%04d", p.calls.Load())
-		ctr.log.Info("debugging auth with "+latest, "note", "first was rotating-SECRET-0001", "error", fmt.Errorf("denied: %s", latest))
-		ctr.stratLog.Debug("strategy debug with "+logStaticToken, "strategy", "blue", "transition_type", "test", "query_id", "")
+		// (That a rotated token from the provider is redacted wherever the
+		// connector logs it: TestConnectorLoggersRedactRotatedTokens in the
+		// root package, which logs through the connector's own loggers.)
 
 		recs := capt.all()
 		secrets := []string{"SECRET"}
@@ -119,11 +117,6 @@ func TestLoggingWorkloadStrategyRecordsAndNoSecrets(t *testing.T) {
 				}
 			}
 		}
-		last := recs[len(recs)-2]
-		if !strings.Contains(last.msg, e6data.redactedValue) || !strings.Contains(last.attrs["note"], e6data.redactedValue) || !strings.Contains(last.attrs["error"], e6data.redactedValue) {
-			t.Errorf("rotated tokens not redacted: %+v", last)
-		}
-
 		// Strategy records: strategy, transition_type and cluster always;
 		// query_id where a query caused the transition.
 		types := map[string][]captured{}
@@ -203,11 +196,6 @@ func TestLoggingPerComponentLevelsFromEnvironment(t *testing.T) {
 		if err := db.QueryRow("SELECT count(*) FROM customers").Scan(&n); err != nil {
 			t.Fatal(err)
 		}
-		ctr.stratLog.Debug("strategy debug", "strategy", "green", "transition_type", "test")
-		ctr.log.Debug("connector debug")
-		ctr.log.Info("connector info")
-		ctr.log.Warn("connector warn")
-		ctr.log.Error("connector error")
 		var strategy, connector []string
 		for _, r := range capt.all() {
 			switch r.attrs["component"] {
@@ -220,11 +208,14 @@ func TestLoggingPerComponentLevelsFromEnvironment(t *testing.T) {
 				}
 			}
 		}
-		if !slices.Contains(strategy, "DEBUG strategy debug") || !slices.Contains(strategy, "INFO strategy detected") || len(strategy) < 4 {
+		// (Records the connector's loggers are given directly at each
+		// level, against the same settings: TestConnectorLoggersRedactRotatedTokens
+		// in the root package.)
+		if !slices.Contains(strategy, "INFO strategy detected") || len(strategy) < 3 {
 			t.Errorf("strategy records %q", strategy)
 		}
-		if !slices.Equal(connector, []string{"ERROR connector error"}) {
-			t.Errorf("connector records %q", connector)
+		if len(connector) != 0 {
+			t.Errorf("connector records below ERROR from a workload that failed nowhere: %q", connector)
 		}
 	})
 }
