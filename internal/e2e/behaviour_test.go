@@ -442,8 +442,12 @@ func TestOpenDBAppliesPoolSettings(t *testing.T) {
 	if !ok {
 		t.Fatal("ConnectorOf(OpenDB): no connector")
 	}
-	if got := ctr.poolStats().MaxOpenConnections; got != 7 || ctr.pool.max != 7 {
-		t.Fatalf("MaxOpenConnections = %d (pool bound %d), want 7", got, ctr.pool.max)
+	h, err := ctr.Health(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := h.Pool.MaxOpenConnections; got != 7 || db.Stats().MaxOpenConnections != 7 {
+		t.Fatalf("MaxOpenConnections = %d (database/sql's %d), want 7", got, db.Stats().MaxOpenConnections)
 	}
 	waitFor(t, time.Minute, "3 warm sessions", func() bool {
 		return srv.Stats().Stacks["blue"].Sessions >= 3 && db.Stats().Idle >= 3

@@ -267,7 +267,7 @@ func TestDetectsGreenAndSendsHeaders(t *testing.T) {
 		if n != 100000 {
 			t.Fatalf("count = %d", n)
 		}
-		if got := ctr.state.Active(); got != "green" {
+		if got := ctr.Stats().Active; got != "green" {
 			t.Fatalf("active strategy %q, want green", got)
 		}
 		if st := srv.Stats(); st.Sent456 < 1 {
@@ -314,8 +314,8 @@ func TestGracefulSwitchMovesNewWorkAndFinishesOld(t *testing.T) {
 		if seen != 50000 {
 			t.Fatalf("old query delivered %d rows, want 50000", seen)
 		}
-		if ctr.state.Active() != "green" {
-			t.Fatalf("active = %q", ctr.state.Active())
+		if ctr.Stats().Active != "green" {
+			t.Fatalf("active = %q", ctr.Stats().Active)
 		}
 		st := srv.Stats()
 		if st.Stacks["green"].QueriesStarted < 3 {

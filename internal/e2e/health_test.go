@@ -33,7 +33,7 @@ func TestHealthReportsClusterStrategyAndPool(t *testing.T) {
 	if h.Active != srv.Live() || h.Pending != "" {
 		t.Fatalf("active %q pending %q, want %q", h.Active, h.Pending, srv.Live())
 	}
-	if h.Pool == nil || h.Pool.OpenConnections < 1 || h.Pool.MaxOpenConnections != c.cfg.MaxConnections {
+	if h.Pool == nil || h.Pool.OpenConnections < 1 || h.Pool.MaxOpenConnections != c.Config().MaxConnections {
 		t.Fatalf("pool %+v", h.Pool)
 	}
 	if h.Switchover != nil {
@@ -115,7 +115,7 @@ func TestHealthUnreachableAndClosed(t *testing.T) {
 	if !errors.As(h.StatusErr, &e) {
 		t.Fatalf("StatusErr %T %v, want *Error", h.StatusErr, h.StatusErr)
 	}
-	if h.Pool == nil || h.Pool.OpenConnections != 0 || h.Pool.MaxOpenConnections != c.cfg.MaxConnections {
+	if h.Pool == nil || h.Pool.OpenConnections != 0 || h.Pool.MaxOpenConnections != c.Config().MaxConnections {
 		t.Fatalf("pool %+v: want the connector's own count, no session open", h.Pool)
 	}
 	c.Close()

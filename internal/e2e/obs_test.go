@@ -6,14 +6,12 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
-	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -23,6 +21,19 @@ import (
 
 	"github.com/e6go/e6data/e6sim"
 	"github.com/e6go/e6data/internal/enginepb"
+)
+
+// The names the driver gives its instruments, spans and events, as an
+// observability backend sees them.
+const (
+	instrumentationName = "github.com/e6go/e6data"
+
+	spanQuery   = "e6data.query"
+	spanPrepare = "e6data.prepare"
+	spanExecute = "e6data.execute"
+	spanFetch   = "e6data.fetch"
+	spanClear   = "e6data.clear"
+	eventRetry  = "e6data.retry"
 )
 
 // telemetry is an in-memory metric reader and span recorder wired into a
@@ -59,7 +70,7 @@ func (tm *telemetry) collect(t testing.TB) metricdata.ResourceMetrics {
 func (tm *telemetry) find(t testing.TB, name string) (metricdata.Metrics, bool) {
 	t.Helper()
 	for _, sm := range tm.collect(t).ScopeMetrics {
-		if sm.Scope.Name != e6data.instrumentationName {
+		if sm.Scope.Name != instrumentationName {
 			continue
 		}
 		for _, m := range sm.Metrics {
@@ -242,7 +253,7 @@ func TestTelemetryGracefulSwitch(t *testing.T) {
 			t.Errorf("in flight = %d at the end", n)
 		}
 		byStrategy := map[string]int{}
-		for _, q := range tm.ended(e6data.spanQuery) {
+		for _, q := range tm.ended(spanQuery) {
 			byStrategy[attrString(q, "strategy")]++
 			if r, _ := attr(q, "e6data.rows"); r.AsInt64() == 20000 && attrString(q, "strategy") != "blue" {
 				t.Errorf("the old query's span says strategy %q, want blue", attrString(q, "strategy"))
@@ -283,12 +294,12 @@ func TestTelemetry456Recovered(t *testing.T) {
 		if c, _ := tm.histogram(t, "e6data.query.duration", outcome("ok")); c != 1 {
 			t.Fatalf("query.duration{ok} count = %d, want 1", c)
 		}
-		qs := tm.ended(e6data.spanQuery)
+		qs := tm.ended(spanQuery)
 		if len(qs) != 1 {
 			t.Fatalf("%d query spans, want 1", len(qs))
 		}
 		q := qs[0]
-		if ev := events(q, e6data.eventRetry, attribute.String("reason", "wrong_strategy"), attribute.String("stale_strategy", "blue")); len(ev) < 1 {
+		if ev := events(q, eventRetry, attribute.String("reason", "wrong_strategy"), attribute.String("stale_strategy", "blue")); len(ev) < 1 {
 			t.Fatalf("query span has no retry event for the 456: %+v", q.Events())
 		}
 		if st := attrString(q, "strategy"); st != "green" || q.Status().Code == codes.Error {
@@ -296,7 +307,7 @@ func TestTelemetry456Recovered(t *testing.T) {
 		}
 		// The failed attempt left its prepare span with the error.
 		failed := 0
-		for _, p := range tm.ended(e6data.spanPrepare) {
+		for _, p := range tm.ended(spanPrepare) {
 			if p.Parent().SpanID() != q.SpanContext().SpanID() {
 				t.Fatalf("prepare span not a child of the query span")
 			}
@@ -337,7 +348,7 @@ func TestTelemetry456Surfaced(t *testing.T) {
 		if n := tm.value(t, "e6data.queries.in_flight"); n != 0 {
 			t.Fatalf("in flight = %d after the failure", n)
 		}
-		qs := tm.ended(e6data.spanQuery)
+		qs := tm.ended(spanQuery)
 		if len(qs) != 1 || qs[0].Status().Code != codes.Error || len(events(qs[0], "exception")) != 1 {
 			t.Fatalf("query span should end with the error recorded: %d spans", len(qs))
 		}
@@ -368,7 +379,7 @@ func TestTelemetry456Surfaced(t *testing.T) {
 		if c, _ := tm.histogram(t, "e6data.query.duration", outcome("interrupted")); c != 1 {
 			t.Fatalf("query.duration{interrupted} count = %d, want 1", c)
 		}
-		if fs := tm.ended(e6data.spanFetch); len(fs) != 1 || fs[0].Status().Code != codes.Error {
+		if fs := tm.ended(spanFetch); len(fs) != 1 || fs[0].Status().Code != codes.Error {
 			t.Fatalf("the fetch span should end with the interruption: %d spans", len(fs))
 		}
 	})
@@ -400,11 +411,11 @@ func TestTelemetryResume(t *testing.T) {
 		if r := tm.value(t, "e6data.strategy.transitions", transitionType("resumed")); r != 1 {
 			t.Fatalf("transitions{resumed} = %d, want 1", r)
 		}
-		qs := tm.ended(e6data.spanQuery)
+		qs := tm.ended(spanQuery)
 		if len(qs) != 1 {
 			t.Fatalf("%d query spans", len(qs))
 		}
-		ev := events(qs[0], e6data.eventRetry, attribute.String("reason", "cluster_unavailable"))
+		ev := events(qs[0], eventRetry, attribute.String("reason", "cluster_unavailable"))
 		if len(ev) != 1 {
 			t.Fatalf("retry events for the resume: %+v", qs[0].Events())
 		}
@@ -451,8 +462,8 @@ func TestTelemetryReauthentication(t *testing.T) {
 		t.Fatalf("reauthentications = %d, connector stats %d; want 2", r, ctr.Stats().Reauths)
 	}
 	withEvent := 0
-	for _, q := range tm.ended(e6data.spanQuery) {
-		if len(events(q, e6data.eventRetry, attribute.String("reason", "access_denied"))) == 1 {
+	for _, q := range tm.ended(spanQuery) {
+		if len(events(q, eventRetry, attribute.String("reason", "access_denied"))) == 1 {
 			withEvent++
 		}
 	}
@@ -482,8 +493,8 @@ func TestTelemetryCancelledQuery(t *testing.T) {
 	if c, _ := tm.histogram(t, "e6data.query.duration", outcome("cancelled")); c != 1 {
 		t.Fatalf("query.duration{cancelled} count = %d, want 1", c)
 	}
-	waitFor(t, 10*time.Second, "the clear span", func() bool { return len(tm.ended(e6data.spanClear)) == 1 })
-	if v, _ := attr(tm.ended(e6data.spanClear)[0], "e6data.cancelled"); !v.AsBool() {
+	waitFor(t, 10*time.Second, "the clear span", func() bool { return len(tm.ended(spanClear)) == 1 })
+	if v, _ := attr(tm.ended(spanClear)[0], "e6data.cancelled"); !v.AsBool() {
 		t.Fatal("the clear span of a cancelled query does not say it cancelled first")
 	}
 	if n := tm.value(t, "e6data.queries.in_flight"); n != 0 {
@@ -511,9 +522,9 @@ func TestTelemetryQuerySpanContinuesCallerTrace(t *testing.T) {
 	}
 	rows.Close()
 	parent.End()
-	waitFor(t, 10*time.Second, "the clear span", func() bool { return len(tm.ended(e6data.spanClear)) == 1 })
+	waitFor(t, 10*time.Second, "the clear span", func() bool { return len(tm.ended(spanClear)) == 1 })
 
-	qs := tm.ended(e6data.spanQuery)
+	qs := tm.ended(spanQuery)
 	if len(qs) != 1 {
 		t.Fatalf("%d query spans", len(qs))
 	}
@@ -529,7 +540,7 @@ func TestTelemetryQuerySpanContinuesCallerTrace(t *testing.T) {
 	if qid == "" || attrString(q, "strategy") != "blue" || attrString(q, "cluster") != cluster || attrString(q, "db.system.name") != "e6data" {
 		t.Fatalf("query span attributes %v", q.Attributes())
 	}
-	for _, name := range []string{e6data.spanPrepare, e6data.spanExecute, e6data.spanFetch, e6data.spanClear} {
+	for _, name := range []string{spanPrepare, spanExecute, spanFetch, spanClear} {
 		ss := tm.ended(name)
 		if len(ss) != 1 {
 			t.Fatalf("%d %s spans, want 1", len(ss), name)
@@ -542,7 +553,7 @@ func TestTelemetryQuerySpanContinuesCallerTrace(t *testing.T) {
 			t.Errorf("%s attributes %v", name, s.Attributes())
 		}
 	}
-	f := tm.ended(e6data.spanFetch)[0]
+	f := tm.ended(spanFetch)[0]
 	if b, _ := attr(f, "e6data.batches"); b.AsInt64() != 3 {
 		t.Errorf("fetch span batches = %v, want 3 (250 rows in batches of 100)", b.AsInt64())
 	}
@@ -673,25 +684,6 @@ func TestTelemetryClusterAttribute(t *testing.T) {
 	}
 	if names < 4 { // transitions, in_flight, query.duration, rows, bytes at least
 		t.Fatalf("only %d instruments reported", names)
-	}
-}
-
-// A provider whose value cannot be compared with == is accepted (the
-// configuration compares code-only settings), and String says it is set.
-func TestTelemetryConfigProviders(t *testing.T) {
-	type odd struct {
-		metricnoop.MeterProvider
-		tags []string
-	}
-	c, err := e6data.LoadConfig("", baseEnv(), e6data.WithMeterProvider(odd{tags: []string{"x"}}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.Source("MeterProvider") != e6data.SourceCode || c.Clone().MeterProvider == nil {
-		t.Fatalf("source %s", c.Source("MeterProvider"))
-	}
-	if s := c.String(); !strings.Contains(s, "meter-provider=set") || strings.Contains(s, "tracer-provider") {
-		t.Fatalf("String() = %s", s)
 	}
 }
 

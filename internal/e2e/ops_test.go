@@ -188,11 +188,11 @@ func TestOpsCancelByIDFromAnotherConnection(t *testing.T) {
 		var long string
 		waitFor(t, 10*time.Second, "the long query to start", func() bool {
 			long = ""
-			_ = e6data.Raw(ctx, db, func(c e6data.Conn) error {
-				cn := c.(*e6data.conn)
-				cn.ctr.queries.Range(func(k, _ any) bool { long = k.(string); return false })
-				return nil
-			})
+			for _, q := range srv.Queries() {
+				if strings.Contains(q.SQL, "range(10000000000)") && q.Ended.IsZero() {
+					long = q.ID
+				}
+			}
 			return long != "" && openQueries(srv) >= 1
 		})
 		if err := e6data.Raw(ctx, db, func(c e6data.Conn) error { return c.Cancel(ctx, long) }); err != nil {
@@ -368,7 +368,7 @@ func TestOpsMetadataListings(t *testing.T) {
 				t.Fatalf("tables %v %v", tables, err)
 			}
 			cols, err := c.Columns(ctx, "", "main", "customers")
-			want := []e6data.ColumnInfo{{"id", "INTEGER"}, {"name", "STRING"}, {"country", "STRING"}, {"signup", "DATE"}, {"vip", "BOOLEAN"}}
+			want := []e6data.ColumnInfo{{Name: "id", Type: "INTEGER"}, {Name: "name", Type: "STRING"}, {Name: "country", Type: "STRING"}, {Name: "signup", Type: "DATE"}, {Name: "vip", Type: "BOOLEAN"}}
 			if err != nil || !slices.Equal(cols, want) {
 				t.Fatalf("columns %v %v", cols, err)
 			}

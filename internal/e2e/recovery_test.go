@@ -8,115 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
 	"github.com/e6go/e6data/e6sim"
-	"github.com/e6go/e6data/internal/rpc"
 )
-
-// rpcErr is a failed call's error as the call path reports it.
-func rpcErr(kind rpc.Kind, code codes.Code, msg string) error {
-	return &rpc.Error{Method: "m", Strategy: "blue", Kind: kind, Code: code, Message: msg, Err: status.Error(code, msg)}
-}
-
-// TestSafeToRetryPerErrorClass drives the recovery engine with attempts
-// that fail the way each class of call failure does (an in-package fake at
-// the call layer) and checks what it decides: how many attempts ran, the
-// sentinel, and SafeToRetry.
-func TestSafeToRetryPerErrorClass(t *testing.T) {
-	srv := startSim(t, e6sim.Config{})
-	_, ctr := openDB(t, srv, e6data.WithRetry(3, 100*time.Millisecond))
-	var (
-		e456      = rpcErr(rpc.KindWrongStrategy, codes.Unknown, "status: 456")
-		e503      = rpcErr(rpc.KindClusterUnavailable, codes.Unavailable, "status: 503")
-		eDenied   = rpcErr(rpc.KindAccessDenied, codes.Internal, "Access denied")
-		eReset    = rpcErr(rpc.KindTransient, codes.Unavailable, "connection reset")
-		eNotFound = rpcErr(rpc.KindNotFound, codes.NotFound, "query not found")
-		eBadSQL   = rpcErr(rpc.KindInvalid, codes.InvalidArgument, "syntax error")
-	)
-	cases := []struct {
-		name       string
-		read       bool
-		stage      e6data.stage
-		err        error
-		persistent bool  // every attempt fails, not only the first
-		attempts   int   // attempts run
-		want       error // nil: success after the retry
-		safe       bool
-	}{
-		{"write execute reset", false, e6data.stageExecute, eReset, false, 1, e6data.ErrOutcomeUnknown, false},
-		{"read execute reset", true, e6data.stageExecute, eReset, false, 2, nil, false},
-		{"write execute 456", false, e6data.stageExecute, e456, false, 2, nil, false},
-		{"write execute 503", false, e6data.stageExecute, e503, false, 2, nil, false},
-		{"write execute access denied", false, e6data.stageExecute, eDenied, false, 2, nil, false},
-		{"write execute not found", false, e6data.stageExecute, eNotFound, false, 2, nil, false},
-		{"write execute rejected", false, e6data.stageExecute, eBadSQL, false, 1, e6data.ErrQueryFailed, false},
-		{"write prepare reset", false, e6data.stagePrepare, eReset, false, 2, nil, false},
-		{"write result 456 (stack gone after execute)", false, e6data.stageResult, e456, false, 1, e6data.ErrOutcomeUnknown, false},
-		{"write result reset", false, e6data.stageResult, eReset, false, 1, e6data.ErrOutcomeUnknown, false},
-		{"read result 456", true, e6data.stageResult, e456, false, 2, nil, false},
-		{"write prepare 456 exhausted", false, e6data.stagePrepare, e456, true, 3, e6data.ErrStrategyMismatch, true},
-		{"read execute reset exhausted", true, e6data.stageExecute, eReset, true, 3, e6data.ErrRetriesExhausted, true},
-		{"write execute 456 exhausted", false, e6data.stageExecute, e456, true, 3, e6data.ErrRetriesExhausted, true},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			cn := &e6data.conn{ctr: ctr, life: ctr.life, sid: "s", strategy: "blue"}
-			o := cn.newOp("query", tc.read, nil)
-			n := 0
-			err := cn.run(context.Background(), o, func(context.Context) error {
-				n++
-				if n == 1 || tc.persistent {
-					return e6data.failAt(tc.stage, &e6data.query{id: "q1", strategy: "blue"}, tc.err)
-				}
-				return nil
-			})
-			if n != tc.attempts {
-				t.Errorf("%d attempts, want %d", n, tc.attempts)
-			}
-			if tc.want == nil {
-				if err != nil {
-					t.Fatalf("err = %v, want success", err)
-				}
-				return
-			}
-			if !errors.Is(err, tc.want) {
-				t.Fatalf("err = %v, want %v", err, tc.want)
-			}
-			if e6data.SafeToRetry(err) != tc.safe {
-				t.Errorf("SafeToRetry(%v) = %v, want %v", err, e6data.SafeToRetry(err), tc.safe)
-			}
-			if errors.Is(tc.want, e6data.ErrOutcomeUnknown) && !strings.Contains(err.Error(), "q1") {
-				t.Errorf("%q does not name the query", err)
-			}
-		})
-	}
-
-	t.Run("caller's deadline after execute", func(t *testing.T) {
-		cn := &e6data.conn{ctr: ctr, life: ctr.life, sid: "s", strategy: "blue"}
-		ctx, cancel := context.WithCancel(context.Background())
-		o := cn.newOp("query", false, nil)
-		err := cn.run(ctx, o, func(context.Context) error {
-			cancel()
-			return e6data.failAt(e6data.stageExecute, &e6data.query{id: "q1"}, eReset)
-		})
-		if !errors.Is(err, e6data.ErrQueryCancelled) || !errors.Is(err, context.Canceled) || !errors.Is(err, e6data.ErrOutcomeUnknown) || e6data.SafeToRetry(err) {
-			t.Fatalf("err = %v: want ErrQueryCancelled, context.Canceled and ErrOutcomeUnknown, not safe to retry", err)
-		}
-	})
-	t.Run("SafeToRetry of foreign errors", func(t *testing.T) {
-		if e6data.SafeToRetry(errors.New("x")) || e6data.SafeToRetry(nil) || e6data.SafeToRetry(&e6data.Error{sentinel: e6data.ErrOutcomeUnknown, Retryable: true}) {
-			t.Fatal("SafeToRetry true for an error the connector did not judge safe")
-		}
-	})
-}
 
 // newTable creates an empty table of keys on srv's engine.
 // newTable creates a one-column table named prefix plus a suffix of its
@@ -336,24 +234,6 @@ func TestDetectionRecovers456(t *testing.T) {
 			t.Fatal("the 456s were not met")
 		}
 	})
-}
-
-// A detection that finds nothing within its timeout says so.
-func TestDetectionTimeoutError(t *testing.T) {
-	srv := startSim(t, e6sim.Config{})
-	if err := srv.SetFaults([]e6sim.FaultRule{{Method: "authenticate", Kind: e6sim.FaultStall}}); err != nil {
-		t.Fatal(err)
-	}
-	ctr, err := e6data.NewConnector(testConfig(t, srv))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ctr.Close()
-	ctr.cfg.StrategyDetectionTimeout = 200 * time.Millisecond // below the configurable minimum, for the test's sake
-	_, err = ctr.Connect(context.Background())
-	if !errors.Is(err, e6data.ErrNoLiveStrategy) || errors.Is(err, e6data.ErrStrategyMismatch) || !strings.Contains(err.Error(), "within 200ms") {
-		t.Fatalf("err = %v, want ErrNoLiveStrategy naming the timeout", err)
-	}
 }
 
 // Status and Cancel of a query on the draining stack go to that stack with

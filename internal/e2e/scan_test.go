@@ -15,7 +15,14 @@ import (
 
 // rawRows runs text on a driver connection of ctr and returns its
 // driver.Rows, so the tests see exactly what Next stores.
-func rawRows(t *testing.T, ctr *e6data.Connector, text string) *e6data.rows {
+// driverRows is what the driver's rows offer beyond driver.Rows.
+type driverRows interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+}
+
+func rawRows(t *testing.T, ctr *e6data.Connector, text string) driverRows {
 	t.Helper()
 	ctx := context.Background()
 	dc, err := ctr.Connect(ctx)
@@ -28,7 +35,7 @@ func rawRows(t *testing.T, ctr *e6data.Connector, text string) *e6data.rows {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.Close() })
-	return r.(*e6data.rows)
+	return r.(driverRows)
 }
 
 // ColumnTypeScanType is the type Next stores for every non-NULL value of

@@ -32,7 +32,7 @@ func wantErrNaming(t *testing.T, err, sentinel error, not error, words ...string
 // the address: the caller cancelled nothing.
 func TestPrepareTimeoutIsItsOwnError(t *testing.T) {
 	srv := startSim(t, e6sim.Config{})
-	db, ctr := openDB(t, srv, e6data.WithGRPCOptions(map[string]any{"grpc_prepare_timeout": 1}))
+	db, _ := openDB(t, srv, e6data.WithGRPCOptions(map[string]any{"grpc_prepare_timeout": 1}))
 	if err := db.Ping(); err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestPrepareTimeoutIsItsOwnError(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := db.Query("SELECT 1")
-	wantErrNaming(t, err, e6data.ErrTimeout, e6data.ErrQueryCancelled, "prepare-timeout=1s", ctr.target)
+	wantErrNaming(t, err, e6data.ErrTimeout, e6data.ErrQueryCancelled, "prepare-timeout=1s", srv.Addr())
 }
 
 // A connect cut by connection-timeout (the server stalls authenticate) is
@@ -56,7 +56,7 @@ func TestConnectTimeoutIsItsOwnError(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = ctr.Connect(context.Background())
-	wantErrNaming(t, err, e6data.ErrTimeout, e6data.ErrQueryCancelled, "connection-timeout=1s", ctr.target)
+	wantErrNaming(t, err, e6data.ErrTimeout, e6data.ErrQueryCancelled, "connection-timeout=1s", srv.Addr())
 }
 
 // The client-side send limit is ErrMessageTooLarge naming the setting.
