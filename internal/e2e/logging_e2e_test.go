@@ -132,8 +132,8 @@ func TestLoggingWorkloadStrategyRecordsAndNoSecrets(t *testing.T) {
 			if _, ok := r.attrs["query_id"]; !ok && strings.HasPrefix(r.msg, "strategy ") {
 				t.Errorf("transition record without query_id: %v", r.attrs)
 			}
-			if r.attrs["cluster"] != srv.Addr() {
-				t.Errorf("cluster = %q, want %q", r.attrs["cluster"], srv.Addr())
+			if want := srv.Addr() + "/" + clusterName(srv); r.attrs["cluster"] != want { // host:port/cluster-name
+				t.Errorf("cluster = %q, want %q", r.attrs["cluster"], want)
 			}
 			types[r.attrs["transition_type"]] = append(types[r.attrs["transition_type"]], r)
 		}
