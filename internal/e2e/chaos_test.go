@@ -13,6 +13,7 @@ import (
 
 	"github.com/e6go/e6data/e6sim"
 	"github.com/e6go/e6data/internal/chaos"
+	"github.com/e6go/e6data/internal/chaos/e6chaos"
 )
 
 // The chaos scenarios: graceful and abrupt deployments, suspension and
@@ -37,58 +38,6 @@ func chaosN(short, full int) int {
 		return full
 	}
 	return short
-}
-
-// chaosDriver adapts the connector to the chaos workload (as package
-// chaos/e6chaos does; that package imports this one, so these tests cannot).
-type chaosDriver struct{ c *e6data.Connector }
-
-func (d chaosDriver) Interrupted(err error) (int64, bool) {
-	var e *e6data.Error
-	if !errors.Is(err, e6data.ErrQueryInterrupted) {
-		return 0, false
-	}
-	if errors.As(err, &e) {
-		return e.Rows, true
-	}
-	return -1, true
-}
-
-func (d chaosDriver) Sentinels(err error) []string {
-	var out []string
-	for _, s := range []struct {
-		name string
-		err  error
-	}{
-		{"query_interrupted", e6data.ErrQueryInterrupted}, {"retries_exhausted", e6data.ErrRetriesExhausted},
-		{"strategy_mismatch", e6data.ErrStrategyMismatch}, {"cluster_unavailable", e6data.ErrClusterUnavailable},
-		{"session_expired", e6data.ErrSessionExpired}, {"query_cancelled", e6data.ErrQueryCancelled},
-		{"query_failed", e6data.ErrQueryFailed}, {"auth", e6data.ErrAuth}, {"protocol", e6data.ErrProtocol}, {"conn_closed", e6data.ErrConnClosed},
-	} {
-		if errors.Is(err, s.err) {
-			out = append(out, s.name)
-		}
-	}
-	if len(out) == 0 {
-		out = append(out, "untyped")
-	}
-	return out
-}
-
-func (d chaosDriver) QueryID(sc *sql.Conn) string {
-	var id string
-	_ = e6data.RawConn(sc, func(c e6data.Conn) error { id = c.LastQueryID(); return nil })
-	return id
-}
-
-func (d chaosDriver) Stats() chaos.Stats {
-	st := d.c.Stats()
-	out := chaos.Stats{Active: st.Active, Transitions: st.Transitions, Resumes: st.Resumes,
-		WrongStrategy: st.WrongStrategy, Recoveries: st.Recoveries, Reauths: st.Reauths}
-	for _, e := range st.Timeline {
-		out.Timeline = append(out.Timeline, chaos.Event{Time: e.Time, Type: e.Type, From: e.From, To: e.To, QueryID: e.QueryID})
-	}
-	return out
 }
 
 // chaosDB opens a *sql.DB on srv whose pool keeps a connection per worker.
@@ -179,7 +128,7 @@ func TestChaosSteady(t *testing.T) {
 	res := runChaos(t, db, chaos.Config{
 		Workers: workers, Duration: chaosTime(3*time.Second, 30*time.Second),
 		Mix: chaos.Mix{Agg: 4, Scan: 3, Join: 2, Stream: 1}, StreamRows: chaosN(2000, 20000),
-		Target: chaos.Sim(srv), Driver: chaosDriver{ctr},
+		Target: chaos.Sim(srv), Driver: e6chaos.Driver(ctr),
 	})
 	expectNoErrors(t, res)
 	for _, k := range []string{chaos.KindAgg, chaos.KindScan, chaos.KindJoin, chaos.KindStream} {
@@ -206,7 +155,7 @@ func TestChaosGracefulFlips(t *testing.T) {
 		db, ctr := chaosDB(t, srv, workers)
 		res := runChaos(t, db, chaos.Config{
 			Workers: workers, Duration: chaosTime(5*time.Second, 30*time.Second),
-			Target: chaos.Sim(srv), Driver: chaosDriver{ctr},
+			Target: chaos.Sim(srv), Driver: e6chaos.Driver(ctr),
 			Mode: chaos.ModeGraceful, FlipEvery: 2 * time.Second, FirstFlip: time.Second, Drain: 1500 * time.Millisecond,
 			WaitForWorkers: true,
 		})
@@ -232,7 +181,7 @@ func TestChaosAbruptFlips(t *testing.T) {
 		res := runChaos(t, db, chaos.Config{
 			Workers: workers, Duration: chaosTime(4*time.Second, 30*time.Second),
 			Mix: chaos.Mix{Agg: 3, Scan: 4, Join: 2, Stream: 1}, StreamRows: 5000,
-			Target: chaos.Sim(srv), Driver: chaosDriver{ctr},
+			Target: chaos.Sim(srv), Driver: e6chaos.Driver(ctr),
 			Mode: chaos.ModeAbrupt, FlipEvery: chaosTime(time.Second, 2*time.Second), WaitForWorkers: true,
 		})
 		// Queries that had delivered no rows are re-run: only those that had
@@ -275,7 +224,7 @@ func TestChaosNoStarvation(t *testing.T) {
 	res := runChaos(t, db, chaos.Config{
 		Workers: workers, Streamers: workers * 3 / 4, Duration: chaosTime(5*time.Second, 30*time.Second),
 		StreamRows: rows, StreamPaceRows: rows / 20, StreamPace: 100 * time.Millisecond,
-		Target: chaos.Sim(srv), Driver: chaosDriver{ctr},
+		Target: chaos.Sim(srv), Driver: e6chaos.Driver(ctr),
 		Mode: chaos.ModeGraceful, Flips: 1, FirstFlip: chaosTime(2*time.Second, 15*time.Second), Drain: time.Hour,
 	})
 	expectNoErrors(t, res)
@@ -306,7 +255,7 @@ func TestChaosSuspended(t *testing.T) {
 	signals(t, func(t *testing.T, sig e6sim.Signal) {
 		srv := startSim(t, e6sim.Config{Signal: sig, ResumeDuration: time.Second})
 		db, ctr := chaosDB(t, srv, 32, e6data.WithSetting("ResumePollInterval", "0.1"))
-		cfg := chaos.Config{Workers: 32, Duration: 300 * time.Millisecond, Target: chaos.Sim(srv), Driver: chaosDriver{ctr},
+		cfg := chaos.Config{Workers: 32, Duration: 300 * time.Millisecond, Target: chaos.Sim(srv), Driver: e6chaos.Driver(ctr),
 			AggRows: chaosN(20_000, 200_000)}
 		runChaos(t, db, cfg) // warm: the strategy is known, the pool holds sessions
 		srv.Suspend()
@@ -367,7 +316,7 @@ func TestChaosExpiredSessions(t *testing.T) {
 	res := runChaos(t, db, chaos.Config{
 		Workers: workers, Duration: chaosTime(4*time.Second, 30*time.Second),
 		Mix: chaos.Mix{Agg: 4, Scan: 3, Join: 2, Stream: 1}, StreamRows: chaosN(2000, 20000),
-		Target: chaos.Sim(srv), Driver: chaosDriver{ctr},
+		Target: chaos.Sim(srv), Driver: e6chaos.Driver(ctr),
 		Mode: chaos.ModeMixed, Events: []string{chaos.EventExpire}, FlipEvery: time.Second, WaitForWorkers: true,
 	})
 	expectNoErrors(t, res)
@@ -393,11 +342,11 @@ func TestChaosTwoClusters(t *testing.T) {
 	go func() {
 		defer close(done)
 		resB, errB = chaos.Run(context.Background(), dbB, chaos.Config{Workers: workers, Duration: dur, Grace: 3 * time.Minute,
-			QueryTimeout: 2 * time.Minute, AggRows: chaosN(20_000, 200_000), Target: chaos.Sim(srvB), Driver: chaosDriver{ctrB}, Seed: 2})
+			QueryTimeout: 2 * time.Minute, AggRows: chaosN(20_000, 200_000), Target: chaos.Sim(srvB), Driver: e6chaos.Driver(ctrB), Seed: 2})
 	}()
 	t.Log("cluster A:")
 	resA := runChaos(t, dbA, chaos.Config{
-		Workers: workers, Duration: dur, Target: chaos.Sim(srvA), Driver: chaosDriver{ctrA}, Seed: 1,
+		Workers: workers, Duration: dur, Target: chaos.Sim(srvA), Driver: e6chaos.Driver(ctrA), Seed: 1,
 		Mode: chaos.ModeGraceful, FlipEvery: 2 * time.Second, FirstFlip: time.Second, Drain: 1500 * time.Millisecond,
 		WaitForWorkers: true,
 	})
@@ -439,7 +388,7 @@ func TestChaosRetryOnceAbrupt(t *testing.T) {
 		res := runChaos(t, db, chaos.Config{
 			Workers: workers, Duration: chaosTime(3*time.Second, 30*time.Second),
 			Mix: chaos.Mix{Agg: 3, Scan: 4, Join: 2, Stream: 1}, StreamRows: 5000,
-			Target: chaos.Sim(srv), Driver: chaosDriver{ctr},
+			Target: chaos.Sim(srv), Driver: e6chaos.Driver(ctr),
 			Mode: chaos.ModeAbrupt, FlipEvery: chaosTime(500*time.Millisecond, 2*time.Second),
 		})
 		if res.Failed == 0 {

@@ -114,25 +114,12 @@ func TestLeakRandomCancellations(t *testing.T) {
 	}
 
 	// Server: every query freed (the clears go out in the background).
-	waitFor(t, time.Minute, "0 open queries on every stack", func() bool {
-		for _, s := range srv.Stats().Stacks {
-			if s.OpenQueries != 0 {
-				return false
-			}
-		}
-		return true
-	})
+	waitQueriesFreed(t, srv)
 	// Client: back to the baseline with the pool open.
-	waitFor(t, time.Minute, fmt.Sprintf("goroutines back to the baseline %d", base), func() bool {
-		return runtime.NumGoroutine() <= base
-	})
+	waitGoroutines(t, base, "the baseline")
 	during := runtime.NumGoroutine()
 	st := srv.Stats()
-	sessions, started := 0, int64(0)
-	for _, s := range st.Stacks {
-		sessions += s.Sessions
-		started += s.QueriesStarted
-	}
+	sessions, started := sessionsOf(st), startedOf(st)
 	auths := st.RPCs["QueryEngineService/authenticate"]
 	if int64(sessions) != auths || sessions > poolSize {
 		t.Fatalf("%d sessions on the server after %d authenticate calls; the pool holds at most %d", sessions, auths, poolSize)
@@ -145,9 +132,7 @@ func TestLeakRandomCancellations(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.Close()
-	waitFor(t, time.Minute, fmt.Sprintf("goroutines back to %d after db.Close and the server's", base0), func() bool {
-		return runtime.NumGoroutine() <= base0
-	})
+	waitGoroutines(t, base0, "where they were before anything, after db.Close and the server's")
 	var summary []string
 	outcomes.Range(func(k, v any) bool {
 		summary = append(summary, fmt.Sprintf("%s=%d", k, v.(*atomic.Int64).Load()))
@@ -238,4 +223,41 @@ func allowed(err error, allowed ...error) bool {
 		}
 	}
 	return false
+}
+
+// What the leak test and the soak run (soak_test.go) both check once the
+// load stops: nothing left open on the server, nothing left running in the
+// client.
+
+// waitQueriesFreed waits until srv holds no open query on any stack.
+func waitQueriesFreed(t *testing.T, srv *e6sim.Server) {
+	t.Helper()
+	waitFor(t, time.Minute, "0 open queries on every stack", func() bool { return openQueriesOf(srv.Stats()) == 0 })
+}
+
+// waitGoroutines waits until at most n goroutines run.
+func waitGoroutines(t *testing.T, n int, what string) {
+	t.Helper()
+	waitFor(t, time.Minute, fmt.Sprintf("goroutines back to %d (%s)", n, what), func() bool { return runtime.NumGoroutine() <= n })
+}
+
+func openQueriesOf(st e6sim.Stats) (n int) {
+	for _, s := range st.Stacks {
+		n += s.OpenQueries
+	}
+	return n
+}
+
+func sessionsOf(st e6sim.Stats) (n int) {
+	for _, s := range st.Stacks {
+		n += s.Sessions
+	}
+	return n
+}
+
+func startedOf(st e6sim.Stats) (n int64) {
+	for _, s := range st.Stacks {
+		n += s.QueriesStarted
+	}
+	return n
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/e6go/e6data/e6sim"
 	"github.com/e6go/e6data/internal/chaos"
+	"github.com/e6go/e6data/internal/chaos/e6chaos"
 )
 
 // The soak run (issue 7): not part of CI. Run it with
@@ -116,7 +117,7 @@ func TestSoak(t *testing.T) {
 	res, err := chaos.Run(context.Background(), db, chaos.Config{
 		Workers: chaosWorkers, Duration: *soakFor, Grace: time.Minute, QueryTimeout: time.Minute,
 		Mix: chaos.Mix{Agg: 4, Scan: 3, Join: 2, Stream: 1}, StreamRows: 20000,
-		Target: chaos.Sim(srv), Driver: chaosDriver{ctr},
+		Target: chaos.Sim(srv), Driver: e6chaos.Driver(ctr),
 		Mode: chaos.ModeMixed, FlipEvery: 3 * time.Second, Drain: 2 * time.Second, Announce: 300 * time.Millisecond,
 		ProgressEvery: 30 * time.Second,
 		Progress: func(p chaos.Progress) {
@@ -136,16 +137,12 @@ func TestSoak(t *testing.T) {
 
 	// Every query freed on the server, then the client back to where it
 	// started once the pool and the simulator are closed.
-	for deadline := time.Now().Add(time.Minute); openQueries(srv) != 0; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("open queries left on the server: %+v", srv.Stats().Stacks)
-		}
-	}
+	waitQueriesFreed(t, srv)
 	st := srv.Stats()
 	endHeapOpen, endGOpen := heapInUse(), runtime.NumGoroutine()
 	db.Close()
 	srv.Close()
-	waitFor(t, time.Minute, fmt.Sprintf("goroutines back to %d", startG), func() bool { return runtime.NumGoroutine() <= startG })
+	waitGoroutines(t, startG, "where they were at the start, after Close")
 	endHeap := heapInUse()
 
 	var b strings.Builder
@@ -256,7 +253,7 @@ func (t *tally) String() string {
 
 // sentinelNames names the sentinels err matches ("untyped" for none).
 func sentinelNames(err error) string {
-	return strings.Join(chaosDriver{}.Sentinels(err), "+")
+	return strings.Join(e6chaos.Driver(nil).Sentinels(err), "+")
 }
 
 func heapInUse() uint64 {
@@ -267,24 +264,3 @@ func heapInUse() uint64 {
 }
 
 func mib(n uint64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
-
-func openQueriesOf(st e6sim.Stats) (n int) {
-	for _, s := range st.Stacks {
-		n += s.OpenQueries
-	}
-	return n
-}
-
-func sessionsOf(st e6sim.Stats) (n int) {
-	for _, s := range st.Stacks {
-		n += s.Sessions
-	}
-	return n
-}
-
-func startedOf(st e6sim.Stats) (n int64) {
-	for _, s := range st.Stacks {
-		n += s.QueriesStarted
-	}
-	return n
-}
