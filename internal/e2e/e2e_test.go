@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"fmt"
+
 	e6data "github.com/e6go/e6data"
 
 	"bytes"
@@ -281,39 +283,55 @@ func TestDetectsGreenAndSendsHeaders(t *testing.T) {
 	})
 }
 
+// streamThroughSwitch is the graceful deployment scenario shared by the
+// tests here and the telemetry tests (obs_test.go): a query streams total
+// rows of numbers on blue; after its first 10 rows (and streaming, when
+// given) the simulator switches to green (draining blue, announcing for
+// announce) while during runs new work; then the old query must deliver
+// every row, on blue.
+func streamThroughSwitch(t *testing.T, srv *e6sim.Server, db *sql.DB, total int64, announce time.Duration, streaming, during func()) {
+	t.Helper()
+	ctx := context.Background()
+	old, err := db.QueryContext(ctx, fmt.Sprintf("SELECT id FROM numbers WHERE id < %d", total))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	var seen int64
+	for seen < 10 && old.Next() {
+		seen++
+	}
+	if streaming != nil {
+		streaming()
+	}
+	switched := make(chan error, 1)
+	go func() { switched <- srv.Switch(ctx, time.Minute, announce) }()
+	during()
+	if err := <-switched; err != nil {
+		t.Fatal(err)
+	}
+	for old.Next() {
+		seen++
+	}
+	if err := old.Err(); err != nil || seen != total {
+		t.Fatalf("old query: %d rows, err %v; want %d", seen, err, total)
+	}
+}
+
 func TestGracefulSwitchMovesNewWorkAndFinishesOld(t *testing.T) {
 	signals(t, func(t *testing.T, sig e6sim.Signal) {
 		srv := startSim(t, e6sim.Config{Signal: sig, ChunkRows: 1000})
 		db, ctr := openDB(t, srv)
-		ctx := context.Background()
-		old, err := db.QueryContext(ctx, "SELECT id FROM numbers WHERE id < 50000")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var seen int64
-		for seen < 10 && old.Next() {
-			seen++
-		}
-		if err := srv.Switch(ctx, time.Minute, 0); err != nil {
-			t.Fatal(err)
-		}
 		// New work goes to green; the blue query finishes on blue.
-		for i := 0; i < 3; i++ {
-			var n int64
-			if err := db.QueryRow("SELECT count(*) FROM customers").Scan(&n); err != nil || n != 10 {
-				t.Fatalf("query during the drain: n=%d err=%v", n, err)
+		streamThroughSwitch(t, srv, db, 50000, 0, nil, func() {
+			waitFor(t, time.Minute, "the switch to green", func() bool { return srv.Live() == e6sim.Green })
+			for i := 0; i < 3; i++ {
+				var n int64
+				if err := db.QueryRow("SELECT count(*) FROM customers").Scan(&n); err != nil || n != 10 {
+					t.Fatalf("query during the drain: n=%d err=%v", n, err)
+				}
 			}
-		}
-		for old.Next() {
-			seen++
-		}
-		if err := old.Err(); err != nil {
-			t.Fatal(err)
-		}
-		old.Close()
-		if seen != 50000 {
-			t.Fatalf("old query delivered %d rows, want 50000", seen)
-		}
+		})
 		if ctr.Stats().Active != "green" {
 			t.Fatalf("active = %q", ctr.Stats().Active)
 		}

@@ -191,19 +191,6 @@ func TestTelemetryGracefulSwitch(t *testing.T) {
 		tm := newTelemetry(t)
 		db, ctr := openDB(t, srv, tm.opts...)
 		ctx := context.Background()
-		old, err := db.QueryContext(ctx, "SELECT id FROM numbers WHERE id < 20000")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var seen int64
-		for seen < 10 && old.Next() {
-			seen++
-		}
-		if n := tm.value(t, "e6data.queries.in_flight"); n != 1 {
-			t.Fatalf("in flight = %d with one query open, want 1", n)
-		}
-		switched := make(chan error, 1)
-		go func() { switched <- srv.Switch(ctx, time.Minute, time.Second) }()
 		queries := 1
 		count := func() {
 			t.Helper()
@@ -213,25 +200,22 @@ func TestTelemetryGracefulSwitch(t *testing.T) {
 			}
 			queries++
 		}
-		// New queries meet the announcement of green (in blue's responses
-		// while it announces, or while it drains once the switch is done).
-		waitFor(t, 10*time.Second, "the announcement to be counted", func() bool {
-			count()
-			return tm.value(t, "e6data.strategy.transitions", transitionType("announced"), strategyAttr("green")) == 1
+		streamThroughSwitch(t, srv, db, 20000, time.Second, func() {
+			if n := tm.value(t, "e6data.queries.in_flight"); n != 1 {
+				t.Fatalf("in flight = %d with one query open, want 1", n)
+			}
+		}, func() {
+			// New queries meet the announcement of green (in blue's
+			// responses while it announces, or while it drains once the
+			// switch is done).
+			waitFor(t, 10*time.Second, "the announcement to be counted", func() bool {
+				count()
+				return tm.value(t, "e6data.strategy.transitions", transitionType("announced"), strategyAttr("green")) == 1
+			})
 		})
-		if err := <-switched; err != nil {
-			t.Fatal(err)
-		}
 		for range 3 {
 			count()
 		}
-		for old.Next() {
-			seen++
-		}
-		if err := old.Err(); err != nil || seen != 20000 {
-			t.Fatalf("old query: %d rows, err %v", seen, err)
-		}
-		old.Close()
 
 		st := ctr.Stats()
 		for _, c := range []struct {
