@@ -1,4 +1,4 @@
-package e6data_test
+package e6arrow_test
 
 import (
 	"context"
