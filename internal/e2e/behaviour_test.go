@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	e6data "github.com/e6go/e6data"
-
 	"context"
 	"database/sql"
 	"errors"
@@ -17,6 +15,7 @@ import (
 
 	"google.golang.org/grpc"
 
+	"github.com/e6go/e6data"
 	"github.com/e6go/e6data/e6sim"
 	"github.com/e6go/e6data/internal/enginepb"
 )

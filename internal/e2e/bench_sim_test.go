@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	e6data "github.com/e6go/e6data"
-
 	"bufio"
 	"context"
 	"database/sql"
@@ -26,6 +24,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/e6go/e6data"
 )
 
 // Benchmarks against e6sim running as a separate process, so the client's

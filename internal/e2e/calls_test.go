@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	e6data "github.com/e6go/e6data"
-
 	"context"
 	"database/sql"
 	"strings"
@@ -13,6 +11,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 
+	"github.com/e6go/e6data"
 	"github.com/e6go/e6data/e6sim"
 )
 

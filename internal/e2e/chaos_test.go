@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	e6data "github.com/e6go/e6data"
-
 	"context"
 	"database/sql"
 	"errors"
@@ -11,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/e6go/e6data"
 	"github.com/e6go/e6data/e6sim"
 	"github.com/e6go/e6data/internal/chaos"
 	"github.com/e6go/e6data/internal/chaos/e6chaos"

@@ -1,28 +1,16 @@
 package e2e
 
 import (
-	e6data "github.com/e6go/e6data"
-
 	"context"
 	"database/sql"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
-
+	"github.com/e6go/e6data"
 	"github.com/e6go/e6data/e6sim"
 )
-
-func rpcCount(srv *e6sim.Server, method string) int64 {
-	return srv.Stats().RPCs["QueryEngineService/"+method]
-}
-
-func prepares(srv *e6sim.Server) int64 {
-	return rpcCount(srv, "prepareStatement") + rpcCount(srv, "prepareStatementV2")
-}
 
 func countCustomers(t *testing.T, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
@@ -236,27 +224,3 @@ func TestStrategyCacheSizeKeepsReleasedStates(t *testing.T) {
 // 456s must not see a spare session opened in the background, whenever the
 // machine gets round to it.
 var noSpares = e6data.WithSetting("E6DATA_MIN_CONNECTIONS", "0")
-
-// inFlight counts a connector's gRPC calls under way. A query is cleared in
-// the background after Rows.Close, and a call that succeeds after a test has
-// moved the cluster's clock confirms the strategy at the moved time: tests
-// that move the clock settle first.
-type inFlight struct{ n atomic.Int64 }
-
-func (f *inFlight) option() e6data.Option {
-	return e6data.WithDialOptions(grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any,
-		cc *grpc.ClientConn, invoke grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-		f.n.Add(1)
-		defer f.n.Add(-1)
-		return invoke(ctx, method, req, reply, cc, opts...)
-	}))
-}
-
-// settle waits until srv holds no open query (so every clear was sent) and
-// no call of the connector is under way (so every clear was answered).
-func (f *inFlight) settle(t *testing.T, srv *e6sim.Server) {
-	t.Helper()
-	waitFor(t, time.Minute, "the queries to be cleared and every call answered", func() bool {
-		return openQueries(srv) == 0 && f.n.Load() == 0
-	})
-}

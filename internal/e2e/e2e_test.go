@@ -1,14 +1,11 @@
 package e2e
 
 import (
-	"fmt"
-
-	e6data "github.com/e6go/e6data"
-
 	"bytes"
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"math"
 	"math/big"
 	"reflect"
@@ -18,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/e6go/e6data"
 	"github.com/e6go/e6data/e6sim"
 )
 

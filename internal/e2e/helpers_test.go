@@ -1,20 +1,18 @@
 package e2e
 
 import (
-	"fmt"
-	"sync"
-	"sync/atomic"
-
-	e6data "github.com/e6go/e6data"
-
 	"context"
 	"database/sql"
+	"fmt"
 	"log/slog"
 	"net"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/e6go/e6data"
 	"github.com/e6go/e6data/e6sim"
 )
 

@@ -4,8 +4,6 @@ package e2e
 // capturing slog handler (captureHandler, from logging_test.go).
 
 import (
-	e6data "github.com/e6go/e6data"
-
 	"context"
 	"database/sql"
 	"errors"
@@ -17,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/e6go/e6data"
 	"github.com/e6go/e6data/e6sim"
 )
 

@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	e6data "github.com/e6go/e6data"
-
 	"bytes"
 	"database/sql"
 	"errors"
@@ -16,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/e6go/e6data"
 	"github.com/e6go/e6data/e6sim"
 )
 

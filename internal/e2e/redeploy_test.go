@@ -1,13 +1,12 @@
 package e2e
 
 import (
-	e6data "github.com/e6go/e6data"
-
 	"context"
 	"errors"
 	"testing"
 	"time"
 
+	"github.com/e6go/e6data"
 	"github.com/e6go/e6data/e6sim"
 )
 

@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	e6data "github.com/e6go/e6data"
-
 	"context"
 	"errors"
 	"net"
@@ -10,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/e6go/e6data"
 	"github.com/e6go/e6data/e6sim"
 )
 

@@ -1,9 +1,6 @@
 package e2e
 
 import (
-	e6data "github.com/e6go/e6data"
-	"github.com/e6go/e6data/internal/testpki"
-
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -20,7 +17,9 @@ import (
 
 	"google.golang.org/grpc"
 
+	"github.com/e6go/e6data"
 	"github.com/e6go/e6data/e6sim"
+	"github.com/e6go/e6data/internal/testpki"
 )
 
 var loopbackIPs = []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}
