@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
 )
 
 const (
@@ -750,5 +752,24 @@ func TestEnvTypoHints(t *testing.T) {
 		if !found {
 			t.Errorf("%s: no WARN %q in %v", name, want, c.Diagnostics())
 		}
+	}
+}
+
+// A provider whose value cannot be compared with == is accepted (the
+// configuration compares code-only settings), and String says it is set.
+func TestTelemetryConfigProviders(t *testing.T) {
+	type odd struct {
+		metricnoop.MeterProvider
+		tags []string
+	}
+	c, err := LoadConfig("", baseEnv(), WithMeterProvider(odd{tags: []string{"x"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Source("MeterProvider") != SourceCode || c.Clone().MeterProvider == nil {
+		t.Fatalf("source %s", c.Source("MeterProvider"))
+	}
+	if s := c.String(); !strings.Contains(s, "meter-provider=set") || strings.Contains(s, "tracer-provider") {
+		t.Fatalf("String() = %s", s)
 	}
 }

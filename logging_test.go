@@ -416,3 +416,64 @@ func TestDefaultLoggerQuietBelowWarning(t *testing.T) {
 		})
 	}
 }
+
+// The connector's own loggers: a token from the TokenProvider is redacted
+// wherever it shows (message, attribute, error value) once the connector
+// has fetched it, and each component logs from its own level. (The same
+// through a workload against e6sim: internal/e2e/logging_e2e_test.go.)
+func TestConnectorLoggersRedactRotatedTokens(t *testing.T) {
+	capt := newCapture()
+	var calls int
+	provider := func(context.Context) (string, error) {
+		calls++
+		return fmt.Sprintf("rotating-SECRET-%04d", calls), nil
+	}
+	cfg, err := LoadConfig("", baseEnv("E6DATA_STRATEGY_LOG_LEVEL=DEBUG", "E6DATA_LOG_LEVEL=ERROR"),
+		WithHost("127.0.0.1"), WithPort(1), WithCredentials("alice@example.com", "static-SECRET-77aa"),
+		WithTokenProvider(provider), WithLogger(slog.New(capt)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctr, err := NewConnector(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ctr.Close()
+	for range 2 {
+		if _, err := ctr.token(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	latest := fmt.Sprintf("rotating-SECRET-%04d", calls)
+	ctr.log.Error("debugging auth with "+latest, "note", "first was rotating-SECRET-0001", "error", fmt.Errorf("denied: %s", latest))
+	ctr.stratLog.Debug("strategy debug with static-SECRET-77aa", "strategy", "blue", "transition_type", "test", "query_id", "")
+	ctr.log.Debug("connector debug")
+	ctr.log.Info("connector info")
+	ctr.log.Warn("connector warn")
+	ctr.log.Error("connector error")
+	var got []string
+	for _, r := range capt.all() {
+		text := r.msg
+		for k, v := range r.attrs {
+			text += " " + k + "=" + v
+		}
+		if strings.Contains(text, "SECRET") {
+			t.Errorf("a secret shows: %s", text)
+		}
+		if r.attrs["transition_type"] == "test" || strings.HasPrefix(r.msg, "connector ") || strings.HasPrefix(r.msg, "debugging auth") {
+			got = append(got, r.level.String()+" "+r.attrs["component"]+" "+strings.SplitN(r.msg, " ", 2)[0])
+		}
+	}
+	want := []string{"ERROR connector debugging", "DEBUG strategy strategy", "ERROR connector connector"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("records %q, want %q", got, want)
+	}
+	recs := capt.all()
+	for _, r := range recs {
+		if strings.HasPrefix(r.msg, "debugging auth") {
+			if !strings.Contains(r.msg, redactedValue) || !strings.Contains(r.attrs["note"], redactedValue) || !strings.Contains(r.attrs["error"], redactedValue) {
+				t.Errorf("rotated tokens not redacted: %+v", r)
+			}
+		}
+	}
+}

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/e6go/e6data/internal/testpki"
+
 	"google.golang.org/grpc"
 )
 
@@ -24,9 +26,9 @@ type testPKI struct {
 
 func newTestPKI(t *testing.T, dnsName string) *testPKI {
 	t.Helper()
-	ca := newPKI(t, "e6data test CA")
-	certFile, keyFile := ca.issue(dnsName, leafOpts{dns: []string{dnsName}, both: true})
-	caPEM, err := os.ReadFile(ca.caFile)
+	ca := testpki.New(t, "e6data test CA")
+	certFile, keyFile := ca.Issue(dnsName, testpki.Leaf{DNS: []string{dnsName}, Both: true})
+	caPEM, err := os.ReadFile(ca.CAFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +36,7 @@ func newTestPKI(t *testing.T, dnsName string) *testPKI {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testPKI{caPEM: caPEM, caFile: ca.caFile, leafCert: certFile, leafKey: keyFile, leaf: leaf}
+	return &testPKI{caPEM: caPEM, caFile: ca.CAFile, leafCert: certFile, leafKey: keyFile, leaf: leaf}
 }
 
 // handshake runs a TLS handshake between client config cc and a server

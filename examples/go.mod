@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/e6go/e6data v0.0.0-00010101000000-000000000000
 	github.com/e6go/e6data/e6sim v0.0.0-00010101000000-000000000000
+	github.com/e6go/e6data/internal/chaos v0.0.0-00010101000000-000000000000
 	github.com/prometheus/client_golang v1.25.0
 	go.opentelemetry.io/otel/exporters/prometheus v0.69.0
 	go.opentelemetry.io/otel/sdk/metric v1.47.0
@@ -59,4 +60,5 @@ require (
 replace (
 	github.com/e6go/e6data => ../
 	github.com/e6go/e6data/e6sim => ../e6sim
+	github.com/e6go/e6data/internal/chaos => ../internal/chaos
 )

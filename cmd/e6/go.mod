@@ -7,6 +7,7 @@ require (
 	github.com/creack/pty v1.1.24
 	github.com/e6go/e6data v0.0.0-00010101000000-000000000000
 	github.com/e6go/e6data/e6sim v0.0.0-00010101000000-000000000000
+	github.com/e6go/e6data/internal/simcmd v0.0.0-00010101000000-000000000000
 	go.uber.org/goleak v1.3.0
 	golang.org/x/term v0.48.0
 )
@@ -59,4 +60,5 @@ require (
 replace (
 	github.com/e6go/e6data => ../../
 	github.com/e6go/e6data/e6sim => ../../e6sim
+	github.com/e6go/e6data/internal/simcmd => ../../internal/simcmd
 )

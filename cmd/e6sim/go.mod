@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/e6go/e6data v0.0.0-00010101000000-000000000000
+	github.com/e6go/e6data/internal/simcmd v0.0.0-00010101000000-000000000000
 	go.uber.org/goleak v1.3.0
 	google.golang.org/grpc v1.85.0
 )
@@ -47,4 +48,5 @@ require (
 replace (
 	github.com/e6go/e6data => ../../
 	github.com/e6go/e6data/e6sim => ../../e6sim
+	github.com/e6go/e6data/internal/simcmd => ../../internal/simcmd
 )
