@@ -90,7 +90,7 @@ func (r *rows) adopt(c *wire.Chunk) {
 func (r *rows) fetchBatch(ctx context.Context, dst *wire.Chunk, sid string) (end bool, err error) {
 	q := r.q
 	var resp enginepb.GetNextResultBatchResponse
-	if err := r.cn.call(ctx, q, enginepb.QueryEngineService_GetNextResultBatch_FullMethodName,
+	if err := r.cn.ctr.rpc.Invoke(ctx, rpc.Call{Method: enginepb.QueryEngineService_GetNextResultBatch_FullMethodName, Strategy: q.strategy, PlannerIP: q.engineIP, QueryID: q.id},
 		&enginepb.GetNextResultBatchRequest{EngineIP: q.engineIP, SessionId: sid, QueryId: q.id}, &resp); err != nil {
 		return false, err
 	}
