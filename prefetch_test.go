@@ -198,7 +198,7 @@ func TestPrefetchAccessDeniedMidStream(t *testing.T) {
 	if rows.Next() || rows.Err() != nil {
 		t.Fatalf("more rows or an error after the last: %v", rows.Err())
 	}
-	if n := ctr.state.Counts()["reauth"]; n != 1 {
+	if n := ctr.cl.counts.get(cReauth); n != 1 {
 		t.Fatalf("re-authenticated %d times, want 1", n)
 	}
 }

@@ -47,8 +47,8 @@ func TestQueryLostToRedeployedStackIsRerun(t *testing.T) {
 		if r.err != nil || r.n != 1000 {
 			t.Fatalf("count = %d, err = %v; want 1000 and no error", r.n, r.err)
 		}
-		if st := ctr.Stats(); st.Recoveries != 1 || ctr.state.Counts()["lost_queries"] != 1 {
-			t.Fatalf("recoveries %d, lost queries %d; want 1 and 1", st.Recoveries, ctr.state.Counts()["lost_queries"])
+		if st := ctr.Stats(); st.Recoveries != 1 || ctr.cl.counts.get(cLostQuery) != 1 {
+			t.Fatalf("recoveries %d, lost queries %d; want 1 and 1", st.Recoveries, ctr.cl.counts.get(cLostQuery))
 		}
 	})
 }

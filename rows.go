@@ -116,9 +116,9 @@ func (r *rows) interrupted(err error) error {
 		}
 		e = &Error{Op: "fetch", QueryID: r.q.id, Strategy: r.q.strategy, Rows: r.delivered, sentinel: ErrQueryInterrupted,
 			cause: err, Code: e.Code, Message: e.Message, Retryable: r.read}
-		r.cn.ctr.state.Count("interrupted", 1)
+		r.cn.ctr.count(r.ctx, cInterrupted, 1, e)
 		if kind == rpc.KindWrongStrategy {
-			r.cn.ctr.metrics.wrong456(r.ctx, 1, e) // surfaced: rows were delivered, so no retry
+			r.cn.ctr.count(r.ctx, cWrongStrategy, 1, e) // surfaced: rows were delivered, so no retry
 		}
 	}
 	return e
