@@ -353,9 +353,10 @@ func (c *Config) Diagnostics() []Diagnostic {
 	return append([]Diagnostic(nil), c.diags...)
 }
 
-// LogDiagnostics writes each diagnostic to logger at its level, with the
-// attributes key, value and source. The connector calls it once at start.
-func (c *Config) LogDiagnostics(ctx context.Context, logger *slog.Logger) {
+// logDiagnostics writes each diagnostic to logger at its level, with the
+// attributes key, value and source. (newConnector logs the diagnostics
+// itself, without the source; only the secret-masking tests call this.)
+func (c *Config) logDiagnostics(ctx context.Context, logger *slog.Logger) {
 	if logger == nil {
 		return
 	}
@@ -459,9 +460,6 @@ func (c Config) String() string {
 	}
 	return s
 }
-
-// Redacted is String.
-func (c Config) Redacted() string { return c.String() }
 
 // GoString makes %#v print the redacted form too.
 func (c Config) GoString() string { return "e6data.Config(" + c.String() + ")" }

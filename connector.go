@@ -117,7 +117,7 @@ func newConnector(cfg *Config) (*Connector, error) {
 	if cfg.insecureTLS() && !warned { // a TLSConfig, or a Config changed after loading
 		c.log.Warn("INSECURE: TLS certificate verification is off: "+insecureTLSRisk, "key", "InsecureSkipVerify")
 	}
-	dialOpts, err := cfg.GRPCDialOptions()
+	dialOpts, err := cfg.dialOptions()
 	if err != nil {
 		return nil, err
 	}

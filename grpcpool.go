@@ -78,7 +78,7 @@ func (c *Config) grpcConnections() int {
 	return min(max((c.MaxConnections+63)/64, 1), 4)
 }
 
-// GRPCDialOptions returns the dial options of the configuration: keepalive
+// dialOptions returns the dial options of the configuration: keepalive
 // parameters, the maximum message sizes, transport credentials (TLS from
 // BuildTLS, or insecure when Secure is false), then DialOptions, which
 // therefore win.
@@ -86,7 +86,7 @@ func (c *Config) grpcConnections() int {
 // The keepalive interval also needs the server's consent: a server whose
 // keepalive enforcement policy has a MinTime above KeepaliveTime closes the
 // connection with "too_many_pings".
-func (c *Config) GRPCDialOptions() ([]grpc.DialOption, error) {
+func (c *Config) dialOptions() ([]grpc.DialOption, error) {
 	t, err := c.BuildTLS()
 	if err != nil {
 		return nil, err
