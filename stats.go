@@ -20,7 +20,7 @@ type Stats struct {
 	Announcements int64 // new_strategy announcements acted on
 	Transitions   int64 // moves of new work to another stack
 	Rollbacks     int64 // transitions back to the previous stack within the rollback window
-	WrongStrategy int64 // 456 answers received
+	WrongStrategy int64 // 456 answers received (detection probes excepted), counted when their operation ends
 	Recoveries    int64 // operations that succeeded after a recovered failure
 	Reauths       int64 // re-authentications after "Access denied"
 	Resumes       int64 // cluster resumes this connector performed
