@@ -16,7 +16,8 @@ import (
 
 // A cluster is what every Connector to one cluster target in the process
 // shares: the strategy state (active and pending strategy, pins, timeline,
-// counters, and with it the single flight of detection), the single flight
+// and with it the single flight of detection), the event counters Stats
+// reports (counted once per event, see counter), the single flight
 // that confirms a stale strategy, and the single flight of auto-resume. The
 // strategy is a property of the cluster, not of a Connector: two Connectors
 // with different credentials share it too. Everything else (credentials,
@@ -26,8 +27,9 @@ import (
 // The state's own settings (cache timeout, pin limit and TTL, resume poll
 // interval and timeout) are those of the Connector that created it.
 type cluster struct {
-	key   string
-	state *bluegreen.State
+	key    string
+	state  *bluegreen.State
+	counts counters // the events Stats reports, counted once each
 
 	// skew is added to the wall clock the state reads: a test hook that
 	// moves one cluster's clock without touching any other.
@@ -176,7 +178,12 @@ func (cl *cluster) member() *Connector {
 
 // event and switchover reach every member's logs and metrics: each
 // Connector reports what happens to its cluster.
-func (cl *cluster) event(e bluegreen.Event) { cl.each(func(c *Connector) { c.logEvent(e) }) }
+func (cl *cluster) event(e bluegreen.Event) {
+	if k, ok := transitionCounter(e.Type); ok {
+		cl.counts.add(k, 1)
+	}
+	cl.each(func(c *Connector) { c.logEvent(e) })
+}
 func (cl *cluster) switchover(sw bluegreen.Switchover) {
 	cl.each(func(c *Connector) { c.logSwitchover(sw) })
 }
@@ -195,7 +202,7 @@ func (cl *cluster) resumed(took time.Duration, called bool) {
 	if !called {
 		return // already active, or resumed by someone else
 	}
-	cl.state.Count("resumes", 1)
+	cl.counts.add(cResume, 1)
 	st := cl.state.Active()
 	cl.each(func(c *Connector) {
 		c.metrics.resumed(took)
@@ -351,7 +358,6 @@ func (cn *conn) confirmStrategy(ctx context.Context, o *op) error {
 	if err == nil || rpc.Classify(err) != rpc.KindWrongStrategy {
 		return err
 	}
-	ctr.state.Count("456", 1)
 	ctr.state.InvalidateAt(st, "", sentAt(err))
 	o.n456++
 	o.stale = st

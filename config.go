@@ -353,9 +353,10 @@ func (c *Config) Diagnostics() []Diagnostic {
 	return append([]Diagnostic(nil), c.diags...)
 }
 
-// LogDiagnostics writes each diagnostic to logger at its level, with the
-// attributes key, value and source. The connector calls it once at start.
-func (c *Config) LogDiagnostics(ctx context.Context, logger *slog.Logger) {
+// logDiagnostics writes each diagnostic to logger at its level, with the
+// attributes key, value and source. (newConnector logs the diagnostics
+// itself, without the source; only the secret-masking tests call this.)
+func (c *Config) logDiagnostics(ctx context.Context, logger *slog.Logger) {
 	if logger == nil {
 		return
 	}
@@ -460,9 +461,6 @@ func (c Config) String() string {
 	return s
 }
 
-// Redacted is String.
-func (c Config) Redacted() string { return c.String() }
-
 // GoString makes %#v print the redacted form too.
 func (c Config) GoString() string { return "e6data.Config(" + c.String() + ")" }
 
@@ -505,4 +503,35 @@ func identity(v any) any {
 		return v
 	}
 	return reflect.TypeOf(v).String()
+}
+
+// validate is Validate's list of problems.
+func (c *Config) validate() []error {
+	var errs []error
+	for _, s := range settingSpecs {
+		if s.ptr == nil {
+			continue
+		}
+		v := s.get(c)
+		if exp := s.check(v); exp != "" {
+			errs = append(errs, &ConfigError{Key: c.keyFor(s.field), Value: s.displayValue(v), Expected: exp, Source: string(c.sourceOf(s.field))})
+		}
+	}
+	if c.User == "" {
+		errs = append(errs, &ConfigError{Key: "User", Source: "missing",
+			Expected: "a user name (set E6DATA_USERNAME, the DSN user or WithCredentials)"})
+	}
+	if c.Token == "" && c.TokenProvider == nil {
+		errs = append(errs, &ConfigError{Key: "Token", Source: "missing",
+			Expected: "an access token (set E6DATA_PASSWORD, the DSN token, WithCredentials or WithTokenProvider)"})
+	}
+	if c.MinConnections > c.MaxConnections && c.MinConnections >= 0 && c.MaxConnections >= 1 {
+		errs = append(errs, &ConfigError{Key: c.keyFor("MinConnections"), Value: strconv.Itoa(c.MinConnections),
+			Expected: fmt.Sprintf("at most MaxConnections (%d)", c.MaxConnections), Source: string(c.sourceOf("MinConnections"))})
+	}
+	if (c.ClientCertFile == "") != (c.ClientKeyFile == "") {
+		errs = append(errs, &ConfigError{Key: "ClientCertFile/ClientKeyFile", Value: c.ClientCertFile + " " + c.ClientKeyFile,
+			Expected: "both a client certificate and its key, or neither", Source: string(c.sourceOf("ClientCertFile"))})
+	}
+	return errs
 }

@@ -400,34 +400,3 @@ func (l *cfgLoader) finish() {
 			"a token provider is set: it is used for every authentication and the static token is ignored")
 	}
 }
-
-// validate is Validate's list of problems.
-func (c *Config) validate() []error {
-	var errs []error
-	for _, s := range settingSpecs {
-		if s.ptr == nil {
-			continue
-		}
-		v := s.get(c)
-		if exp := s.check(v); exp != "" {
-			errs = append(errs, &ConfigError{Key: c.keyFor(s.field), Value: s.displayValue(v), Expected: exp, Source: string(c.sourceOf(s.field))})
-		}
-	}
-	if c.User == "" {
-		errs = append(errs, &ConfigError{Key: "User", Source: "missing",
-			Expected: "a user name (set E6DATA_USERNAME, the DSN user or WithCredentials)"})
-	}
-	if c.Token == "" && c.TokenProvider == nil {
-		errs = append(errs, &ConfigError{Key: "Token", Source: "missing",
-			Expected: "an access token (set E6DATA_PASSWORD, the DSN token, WithCredentials or WithTokenProvider)"})
-	}
-	if c.MinConnections > c.MaxConnections && c.MinConnections >= 0 && c.MaxConnections >= 1 {
-		errs = append(errs, &ConfigError{Key: c.keyFor("MinConnections"), Value: strconv.Itoa(c.MinConnections),
-			Expected: fmt.Sprintf("at most MaxConnections (%d)", c.MaxConnections), Source: string(c.sourceOf("MinConnections"))})
-	}
-	if (c.ClientCertFile == "") != (c.ClientKeyFile == "") {
-		errs = append(errs, &ConfigError{Key: "ClientCertFile/ClientKeyFile", Value: c.ClientCertFile + " " + c.ClientKeyFile,
-			Expected: "both a client certificate and its key, or neither", Source: string(c.sourceOf("ClientCertFile"))})
-	}
-	return errs
-}

@@ -19,43 +19,6 @@ import (
 	"github.com/e6go/e6data/internal/rpc"
 )
 
-// DriverName is the name the driver is registered under with database/sql.
-const DriverName = "e6data"
-
-func init() { sql.Register(DriverName, &Driver{}) }
-
-// Driver is the database/sql driver. sql.Open("e6data", dsn) uses it; it
-// reads the environment (E6DATA_*) and then the DSN, which wins.
-type Driver struct {
-	ctr *Connector // the Connector this value came from (Connector.Driver), for ConnectorOf
-}
-
-// Open opens one connection with its own Connector, closed with the
-// connection. Prefer sql.Open, which shares one Connector per *sql.DB.
-func (d *Driver) Open(dsn string) (driver.Conn, error) {
-	c, err := d.OpenConnector(dsn)
-	if err != nil {
-		return nil, err
-	}
-	ctr := c.(*Connector)
-	cn, err := ctr.Connect(context.Background())
-	if err != nil {
-		ctr.Close()
-		return nil, err
-	}
-	cn.(*conn).ownsConnector = true
-	return cn, nil
-}
-
-// OpenConnector parses dsn on top of the environment and returns a Connector.
-func (d *Driver) OpenConnector(dsn string) (driver.Connector, error) {
-	cfg, err := LoadConfig(dsn, os.Environ())
-	if err != nil {
-		return nil, err
-	}
-	return newConnector(cfg)
-}
-
 // Connector holds everything the connections to one cluster share: the
 // configuration, the gRPC client connections (GRPCConnections of them,
 // HTTP/2 multiplexing many sessions over each) and the logger. The
@@ -154,7 +117,7 @@ func newConnector(cfg *Config) (*Connector, error) {
 	if cfg.insecureTLS() && !warned { // a TLSConfig, or a Config changed after loading
 		c.log.Warn("INSECURE: TLS certificate verification is off: "+insecureTLSRisk, "key", "InsecureSkipVerify")
 	}
-	dialOpts, err := cfg.GRPCDialOptions()
+	dialOpts, err := cfg.dialOptions()
 	if err != nil {
 		return nil, err
 	}
@@ -394,19 +357,6 @@ func (c *Connector) Close() error {
 		err = c.cc.Close()
 	})
 	return err
-}
-
-// OpenDB returns a *sql.DB on a new Connector with the pool settings of the
-// configuration applied (max open, idle and lifetime limits) and the
-// configured minimum of connections kept warm.
-func OpenDB(cfg *Config, opts ...Option) (*sql.DB, error) {
-	c, err := NewConnector(cfg, opts...)
-	if err != nil {
-		return nil, err
-	}
-	db := sql.OpenDB(c)
-	c.ConfigurePool(db)
-	return db, nil
 }
 
 // ConfigurePool applies the pool settings of the configuration to db, which

@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"sync/atomic"
+	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/keepalive"
 )
 
 // grpcPool is the connector's gRPC client connections to the cluster: one
@@ -72,4 +76,60 @@ func (c *Config) grpcConnections() int {
 		return c.GRPCConnections
 	}
 	return min(max((c.MaxConnections+63)/64, 1), 4)
+}
+
+// dialOptions returns the dial options of the configuration: keepalive
+// parameters, the maximum message sizes, transport credentials (TLS from
+// BuildTLS, or insecure when Secure is false), then DialOptions, which
+// therefore win.
+//
+// The keepalive interval also needs the server's consent: a server whose
+// keepalive enforcement policy has a MinTime above KeepaliveTime closes the
+// connection with "too_many_pings".
+func (c *Config) dialOptions() ([]grpc.DialOption, error) {
+	t, err := c.BuildTLS()
+	if err != nil {
+		return nil, err
+	}
+	creds := insecure.NewCredentials()
+	if t != nil {
+		creds = credentials.NewTLS(t)
+	}
+	opts := []grpc.DialOption{
+		grpc.WithTransportCredentials(creds),
+		grpc.WithKeepaliveParams(keepalive.ClientParameters{
+			Time:                cfgNonZero(c.KeepaliveTime, 30*time.Second),
+			Timeout:             cfgNonZero(c.KeepaliveTimeout, 60*time.Second),
+			PermitWithoutStream: c.KeepalivePermitWithoutCalls,
+		}),
+		grpc.WithDefaultCallOptions(
+			grpc.MaxCallRecvMsgSize(cfgNonZero(c.MaxRecvMsgSize, 100<<20)),
+			grpc.MaxCallSendMsgSize(cfgNonZero(c.MaxSendMsgSize, 100<<20)),
+		),
+		// Result batches are large responses. Fixed flow-control windows at
+		// the ceiling grpc-go's dynamic (BDP) estimation would grow to
+		// replace its pings and frequent window updates, and a larger read
+		// buffer takes more of each batch per read: in BenchmarkEndToEnd10M
+		// about 19 % less CPU in the connector (and 17 % less in e6sim),
+		// half the write and a quarter fewer read system calls. The window
+		// only bounds data received and not yet read, which for unary calls
+		// is at most one response (MaxRecvMsgSize) per call in flight.
+		// DialOptions, appended after these, can override them.
+		grpc.WithInitialWindowSize(resultWindow),
+		grpc.WithInitialConnWindowSize(resultWindow),
+		grpc.WithReadBufferSize(256 << 10),
+	}
+	return append(opts, c.DialOptions...), nil
+}
+
+// resultWindow is the gRPC stream and connection flow-control window:
+// 16 MiB, the largest window grpc-go's BDP estimation grows to.
+const resultWindow = 16 << 20
+
+func cfgNonZero[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
 }

@@ -244,7 +244,7 @@ func TestLoggerNeverShowsToken(t *testing.T) {
 		slog.Group("nested", "deep", testToken, "tokenish", "zz"),
 	)
 	log.Warn(fmt.Sprintf("%v %+v %#v %s", c, c, c, c))
-	c.LogDiagnostics(context.Background(), log)
+	c.logDiagnostics(context.Background(), log)
 
 	recs := capt.all()
 	if len(recs) < 2 {
@@ -280,7 +280,7 @@ func TestConfigTokenNeverPrinted(t *testing.T) {
 		t.Fatal(err)
 	}
 	var texts []string
-	texts = append(texts, c.String(), c.Redacted(), c.GoString(), fmt.Sprintf("%v %+v %#v %s", c, c, c, c), c.LogValue().String(),
+	texts = append(texts, c.String(), c.GoString(), fmt.Sprintf("%v %+v %#v %s", c, c, c, c), c.LogValue().String(),
 		fmt.Sprintf("%v %+v %#v %s", *c, *c, *c, *c), fmt.Sprint([]*Config{c}), fmt.Sprintf("%v", struct{ C *Config }{c}),
 		c.FormatDSN(), fmt.Sprintf("%+v", []Config{*c}))
 	for _, d := range c.Diagnostics() {

@@ -210,8 +210,6 @@ func (m *metrics) wrong456(ctx context.Context, n int64, err error) {
 	}
 }
 
-func (m *metrics) reauth(ctx context.Context) { m.reauths.Add(ctx, 1, m.base...) }
-
 func (m *metrics) resumed(took time.Duration) {
 	ctx := context.Background()
 	m.resumes.Add(ctx, 1, m.base...)

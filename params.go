@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/e6go/e6data/internal/enginepb"
 )
 
 // scanPlaceholders calls f with the byte offset of every '?' placeholder in
@@ -321,4 +323,53 @@ func appendQuoted(b *strings.Builder, s string) {
 	}
 	b.WriteString(s)
 	b.WriteByte('\'')
+}
+
+// serverParams turns positional arguments into executeStatementV2 params.
+func serverParams(args []driver.NamedValue) ([]*enginepb.ParameterValue, error) {
+	out := make([]*enginepb.ParameterValue, 0, len(args))
+	for i, a := range args {
+		typ, val, err := paramTypeValue(a.Value)
+		if err != nil {
+			return nil, fmt.Errorf("e6data: parameter %d: %w", i+1, err)
+		}
+		out = append(out, &enginepb.ParameterValue{Index: int32(i + 1), Type: typ, Value: val})
+	}
+	return out, nil
+}
+
+func paramTypeValue(v any) (typ, val string, err error) {
+	switch x := v.(type) {
+	case nil:
+		return "NULL", "", nil
+	case bool:
+		return "BOOLEAN", strconv.FormatBool(x), nil
+	case int64:
+		return "LONG", strconv.FormatInt(x, 10), nil
+	case int32:
+		return "INTEGER", strconv.FormatInt(int64(x), 10), nil
+	case uint64:
+		return "DECIMAL128", strconv.FormatUint(x, 10), nil
+	case float64:
+		return "DOUBLE", strconv.FormatFloat(x, 'g', -1, 64), nil
+	case float32:
+		return "FLOAT", strconv.FormatFloat(float64(x), 'g', -1, 32), nil
+	case string:
+		if !utf8.ValidString(x) {
+			return "", "", fmt.Errorf("string is not valid UTF-8 (pass binary data as []byte, with client-side parameters)")
+		}
+		return "STRING", x, nil
+	case []byte:
+		if x == nil {
+			return "NULL", "", nil
+		}
+		// ParameterValue.value is a protobuf string: it cannot carry
+		// arbitrary bytes, and no encoding of them is agreed with servers.
+		return "", "", fmt.Errorf("[]byte cannot be sent as a server-side parameter (use client-side parameters, the default)")
+	case time.Time:
+		return "DATETIME", x.UTC().Format("2006-01-02 15:04:05.999999"), nil
+	case Decimal:
+		return "DECIMAL128", string(x), nil
+	}
+	return "", "", fmt.Errorf("unsupported type %T", v)
 }

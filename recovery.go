@@ -221,12 +221,12 @@ func (cn *conn) judge(ctx context.Context, o *op, f *failure) verdict {
 
 // run runs attempt until it succeeds or judge says stop, within o's budget.
 func (cn *conn) run(ctx context.Context, o *op, attempt func(ctx context.Context) error) (result error) {
-	defer func() { cn.ctr.metrics.wrong456(ctx, o.n456, result) }()
+	defer func() { cn.ctr.count(ctx, cWrongStrategy, o.n456, result) }()
 	for {
 		err := attempt(ctx)
 		if err == nil {
 			if o.attempt > 1 {
-				cn.ctr.state.Count("recoveries", 1)
+				cn.ctr.count(ctx, cRecovery, 1, nil)
 			}
 			if o.stale != "" {
 				cn.ctr.state.Record(bluegreen.Event{Type: bluegreen.Recovered456, From: o.stale, To: cn.strategy, QueryID: o.queryID})
@@ -238,7 +238,6 @@ func (cn *conn) run(ctx context.Context, o *op, attempt func(ctx context.Context
 			f = &failure{err: err, stage: stageSession}
 		}
 		if rpc.Classify(f.err) == rpc.KindWrongStrategy && !isFinal(f.err) {
-			cn.ctr.state.Count("456", 1)
 			o.n456++
 			if o.stale = strategyOf(f.err); o.stale == "" {
 				o.stale = cn.strategy
@@ -276,7 +275,7 @@ func (cn *conn) repair(ctx context.Context, o *op, f *failure) error {
 	if kind == rpc.KindNotFound || f.stage == stageResult && kind == rpc.KindWrongStrategy {
 		// The stack lost the query; if it was torn down, the session
 		// went with it: a fresh one costs less than an attempt.
-		cn.ctr.state.Count("lost_queries", 1)
+		cn.ctr.count(ctx, cLostQuery, 1, nil)
 		if cn.strategy == strategy {
 			cn.sid = ""
 		}

@@ -102,8 +102,7 @@ func (cn *conn) reauthOn(ctx context.Context, strategy string, o *op) (string, e
 
 // logReauth counts and logs one re-authentication.
 func (cn *conn) logReauth(ctx context.Context, strategy string, o *op) {
-	cn.ctr.state.Count("reauth", 1)
-	cn.ctr.metrics.reauth(ctx)
+	cn.ctr.count(ctx, cReauth, 1, nil)
 	cn.ctr.log.Debug("re-authenticating", "operation", o.name, "strategy", strategy, "query_id", o.queryID, "attempt", o.attempt)
 }
 
@@ -152,7 +151,6 @@ func (cn *conn) authenticate(ctx context.Context, o *op) (session, error) {
 		if rpc.Classify(err) != rpc.KindWrongStrategy {
 			return session{}, err
 		}
-		ctr.state.Count("456", 1)
 		ctr.state.InvalidateAt(st, "", sentAt(err))
 		o.n456++
 		o.stale = st
@@ -180,7 +178,6 @@ func (cn *conn) authenticate(ctx context.Context, o *op) (session, error) {
 			sid = id
 		} else if rpc.Classify(err) == rpc.KindWrongStrategy {
 			last456 = err
-			o.n456++
 		}
 		return err
 	}, func(err error) bool { return rpc.Classify(err) == rpc.KindWrongStrategy })

@@ -4,12 +4,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"os"
-	"time"
-
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/keepalive"
 )
 
 // insecureTLSRisk is the warning logged, at every connector creation, when
@@ -81,60 +75,4 @@ func (c *Config) BuildTLS() (*tls.Config, error) {
 			Source: string(c.sourceOf("ClientCertFile")), Expected: "both a client certificate and its key, or neither"}
 	}
 	return t, nil
-}
-
-// GRPCDialOptions returns the dial options of the configuration: keepalive
-// parameters, the maximum message sizes, transport credentials (TLS from
-// BuildTLS, or insecure when Secure is false), then DialOptions, which
-// therefore win.
-//
-// The keepalive interval also needs the server's consent: a server whose
-// keepalive enforcement policy has a MinTime above KeepaliveTime closes the
-// connection with "too_many_pings".
-func (c *Config) GRPCDialOptions() ([]grpc.DialOption, error) {
-	t, err := c.BuildTLS()
-	if err != nil {
-		return nil, err
-	}
-	creds := insecure.NewCredentials()
-	if t != nil {
-		creds = credentials.NewTLS(t)
-	}
-	opts := []grpc.DialOption{
-		grpc.WithTransportCredentials(creds),
-		grpc.WithKeepaliveParams(keepalive.ClientParameters{
-			Time:                cfgNonZero(c.KeepaliveTime, 30*time.Second),
-			Timeout:             cfgNonZero(c.KeepaliveTimeout, 60*time.Second),
-			PermitWithoutStream: c.KeepalivePermitWithoutCalls,
-		}),
-		grpc.WithDefaultCallOptions(
-			grpc.MaxCallRecvMsgSize(cfgNonZero(c.MaxRecvMsgSize, 100<<20)),
-			grpc.MaxCallSendMsgSize(cfgNonZero(c.MaxSendMsgSize, 100<<20)),
-		),
-		// Result batches are large responses. Fixed flow-control windows at
-		// the ceiling grpc-go's dynamic (BDP) estimation would grow to
-		// replace its pings and frequent window updates, and a larger read
-		// buffer takes more of each batch per read: in BenchmarkEndToEnd10M
-		// about 19 % less CPU in the connector (and 17 % less in e6sim),
-		// half the write and a quarter fewer read system calls. The window
-		// only bounds data received and not yet read, which for unary calls
-		// is at most one response (MaxRecvMsgSize) per call in flight.
-		// DialOptions, appended after these, can override them.
-		grpc.WithInitialWindowSize(resultWindow),
-		grpc.WithInitialConnWindowSize(resultWindow),
-		grpc.WithReadBufferSize(256 << 10),
-	}
-	return append(opts, c.DialOptions...), nil
-}
-
-// resultWindow is the gRPC stream and connection flow-control window:
-// 16 MiB, the largest window grpc-go's BDP estimation grows to.
-const resultWindow = 16 << 20
-
-func cfgNonZero[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }

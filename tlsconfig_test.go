@@ -192,8 +192,8 @@ func TestTLSBuildErrors(t *testing.T) {
 					t.Errorf("%q does not contain %q", err, w)
 				}
 			}
-			if _, err := c.GRPCDialOptions(); err == nil {
-				t.Error("GRPCDialOptions ignored the TLS error")
+			if _, err := c.dialOptions(); err == nil {
+				t.Error("dialOptions ignored the TLS error")
 			}
 		})
 	}
@@ -249,7 +249,7 @@ func TestTLSGRPCDialOptions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		opts, err := c.GRPCDialOptions()
+		opts, err := c.dialOptions()
 		if err != nil {
 			t.Fatal(err)
 		}

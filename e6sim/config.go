@@ -70,13 +70,15 @@ const (
 )
 
 // DB is the in-memory DuckDB database with the sample catalog that the
-// stacks of a simulator share. Open one with OpenDB to share it between
-// several simulators (Config.DB); it is safe for concurrent use.
-type DB = engine.DB
-
-// Users maps a user name to its access token. A nil or empty Users accepts
-// any non-empty user with any non-empty token.
-type Users = engine.Users
+// stacks of a simulator share: the sample tables (customers, orders,
+// all_types, ...), plus a view for each *.parquet and *.csv
+// file of the data directory it was opened with. Open one with OpenDB to
+// share it between several simulators (Config.DB), which saves opening the
+// catalog once per simulator; it is safe for concurrent use. Close it after
+// the simulators that use it.
+type DB struct {
+	db *engine.DB
+}
 
 // OpenDB opens a database for Config.DB: the sample catalog, plus the
 // *.parquet and *.csv files of dataDir (if not "") as views
@@ -87,8 +89,17 @@ func OpenDB(ctx context.Context, dataDir string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("e6sim: open database: %w", err)
 	}
-	return db, nil
+	return &DB{db: db}, nil
 }
+
+// Close closes the database. Simulators still using it fail their queries.
+func (d *DB) Close() error { return d.db.Close() }
+
+// Users maps a user name to its access token: the credentials the
+// simulator accepts (authenticate and ClusterService calls check them). A
+// nil or empty Users accepts any non-empty user with any non-empty token.
+// Config.UsersFile loads the same map from a file.
+type Users map[string]string
 
 // Config configures a simulator. The zero value is usable: an engine on a free
 // loopback port, blue live, any non-empty user/token accepted, no admin
@@ -215,7 +226,7 @@ func (cfg *Config) normalize() (engine.Users, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	users := cfg.Users
+	users := engine.Users(cfg.Users)
 	if cfg.UsersFile != "" {
 		if cfg.Users != nil {
 			return nil, errors.New("e6sim: set Users or UsersFile, not both")

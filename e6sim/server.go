@@ -1,29 +1,20 @@
 package e6sim
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/e6go/e6data/e6sim/internal/engine"
 	"github.com/e6go/e6data/internal/enginepb"
@@ -111,6 +102,27 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	tlsCfg, err := serverTLS(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := newServer(cfg, users)
+	if err := s.open(ctx); err != nil {
+		return nil, err
+	}
+	live := s.startStacks()
+	s.startServing(tlsCfg)
+	s.opMu.Lock()
+	s.armIdleLocked(cfg.AutoSuspendAfter)
+	s.opMu.Unlock()
+	s.log.Info("e6sim started", "addr", s.Addr(), "admin", s.AdminAddr(), "live", live.name,
+		"signal", cfg.Signal.String(), "tls", tlsCfg != nil)
+	return s, nil
+}
+
+// newServer returns a server with its bookkeeping made (query history,
+// per-method call counters) and nothing opened yet.
+func newServer(cfg Config, users engine.Users) *Server {
 	s := &Server{
 		cfg:         cfg,
 		users:       users,
@@ -131,15 +143,19 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	for _, m := range enginepb.ClusterService_ServiceDesc.Methods {
 		s.rpcs[clusterPrefix[1:]+m.MethodName] = new(atomic.Int64)
 	}
+	return s
+}
 
-	var tlsCfg *tls.Config
+// serverTLS is the engine listener's TLS configuration: from the
+// certificate files, else Config.TLSConfig, else nil (plaintext).
+func serverTLS(cfg Config) (*tls.Config, error) {
 	switch {
 	case cfg.TLSCertFile != "":
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
 		if err != nil {
 			return nil, fmt.Errorf("e6sim: TLS certificate: %w", err)
 		}
-		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		tlsCfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		if cfg.TLSClientCAFile != "" {
 			pem, err := os.ReadFile(cfg.TLSClientCAFile)
 			if err != nil {
@@ -151,10 +167,18 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			}
 			tlsCfg.ClientCAs, tlsCfg.ClientAuth = pool, tls.RequireAndVerifyClientCert
 		}
+		return tlsCfg, nil
 	case cfg.TLSConfig != nil:
-		tlsCfg = cfg.TLSConfig.Clone()
+		return cfg.TLSConfig.Clone(), nil
 	}
+	return nil, nil
+}
 
+// open opens the engine and admin listeners and the database (the
+// configured one, else a new one the server owns). On failure everything
+// it opened is closed again.
+func (s *Server) open(ctx context.Context) error {
+	cfg := s.cfg
 	cleanup := func() {
 		if s.ln != nil {
 			s.ln.Close()
@@ -166,26 +190,34 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			s.db.Close()
 		}
 	}
+	var err error
 	if s.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
 		cleanup()
-		return nil, fmt.Errorf("e6sim: engine listener: %w", err)
+		return fmt.Errorf("e6sim: engine listener: %w", err)
 	}
 	if cfg.AdminAddr != "" {
 		if s.adminLn, err = net.Listen("tcp", cfg.AdminAddr); err != nil {
 			cleanup()
-			return nil, fmt.Errorf("e6sim: admin listener: %w", err)
+			return fmt.Errorf("e6sim: admin listener: %w", err)
 		}
 	}
 	if cfg.DB != nil {
-		s.db = cfg.DB
+		s.db = cfg.DB.db
 	} else {
 		if s.db, err = engine.OpenDB(ctx, engine.DBOptions{DataDir: cfg.DataDir}); err != nil {
 			cleanup()
-			return nil, fmt.Errorf("e6sim: open database: %w", err)
+			return fmt.Errorf("e6sim: open database: %w", err)
 		}
 		s.ownDB = true
 	}
+	return nil
+}
 
+// startStacks makes the blue and green engines over the database, routes
+// to the configured live one and marks the cluster active. It returns the
+// live stack.
+func (s *Server) startStacks() *stack {
+	cfg := s.cfg
 	engineIP, _, _ := net.SplitHostPort(s.ln.Addr().String())
 	for i, name := range [...]string{Blue, Green} {
 		s.stacks[i] = &stack{name: name, eng: engine.New(s.db, engine.Options{
@@ -195,7 +227,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			SessionTTL:       cfg.SessionTTL,
 			QueryIdleTimeout: cfg.QueryIdleTimeout,
 			MaxOpenQueries:   cfg.MaxOpenQueries,
-			Users:            users,
+			Users:            s.users,
 			Logger:           s.log.With("stack", name),
 			OnQuery:          s.record.observe(name),
 		})}
@@ -207,8 +239,13 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	s.route.Store(&routeState{live: live})
 	s.setStatusLocked(StatusActive)
 	s.touch()
+	return live
+}
 
-	s.grpc = grpc.NewServer(grpc.MaxRecvMsgSize(cfg.MaxRecvMsgSize))
+// startServing registers the gRPC services and serves the engine listener
+// (HTTP/2, with TLS when tlsCfg is set) and the admin listener, if any.
+func (s *Server) startServing(tlsCfg *tls.Config) {
+	s.grpc = grpc.NewServer(grpc.MaxRecvMsgSize(s.cfg.MaxRecvMsgSize))
 	s.grpc.RegisterService(s.engineServiceDesc(), enginepb.UnimplementedQueryEngineServiceServer{})
 	enginepb.RegisterClusterServiceServer(s.grpc, clusterService{s: s})
 
@@ -242,13 +279,6 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		s.serve(func() error { return s.admin.Serve(s.adminLn) })
 	}
-
-	s.opMu.Lock()
-	s.armIdleLocked(cfg.AutoSuspendAfter)
-	s.opMu.Unlock()
-	s.log.Info("e6sim started", "addr", s.Addr(), "admin", s.AdminAddr(), "live", live.name,
-		"signal", cfg.Signal.String(), "tls", tlsCfg != nil)
-	return s, nil
 }
 
 func (s *Server) serve(f func() error) {
@@ -352,265 +382,4 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.log.Info("e6sim stopped")
 	})
 	return s.closeErr
-}
-
-// verdict is the gateway's decision about one QueryEngineService call, made
-// once in the HTTP handler and carried to the gRPC method handler.
-type verdict struct {
-	method      string
-	strategy    string
-	notFound    string        // cluster-name header that names another cluster
-	signal      int           // 456 or 503 to send instead of serving, else 0
-	reason      string        // why the signal is sent
-	delay       time.Duration // injected latency
-	fault       FaultKind     // FaultAccessDenied, FaultUnavailable or FaultStall
-	after       FaultKind     // FaultUnavailable or FaultStall once the call was served
-	authUser    string        // the user an authenticate names
-	faultSignal bool          // the signal comes from a fault rule
-	hostile     FaultRule     // a rule that corrupts the response (Kind "" = none)
-}
-
-type verdictKey struct{}
-
-// admit decides how the gateway treats one QueryEngineService call;
-// authUser is the user an authenticate request names ("" for other calls).
-func (s *Server) admit(method, strategy, clusterName, authUser string) *verdict {
-	v := &verdict{method: method, strategy: strategy, authUser: authUser}
-	if !s.clusterNameOK(clusterName) {
-		v.notFound = clusterName
-		return v
-	}
-	if st := s.ClusterStatus(); st != StatusActive {
-		v.signal, v.reason = http.StatusServiceUnavailable, "cluster is "+st
-		return v
-	}
-	rs := s.route.Load()
-	if rs.route(strategy, method, authUser) == nil {
-		v.signal = Status456
-		switch {
-		case rs.draining != nil && rs.draining.name == strategy:
-			v.reason = fmt.Sprintf("strategy %q is draining and takes no new sessions (live: %s)", strategy, rs.live.name)
-		default:
-			v.reason = fmt.Sprintf("strategy %q is not live (live: %s)", strategy, rs.live.name)
-		}
-		return v
-	}
-	delay, rule := s.faults.pick(method)
-	v.delay = delay
-	switch kind := rule.Kind; kind {
-	case Fault456:
-		v.signal, v.reason, v.faultSignal = Status456, "injected fault", true
-	case Fault503:
-		v.signal, v.reason, v.faultSignal = http.StatusServiceUnavailable, "injected fault", true
-	case FaultUnavailable, FaultStall:
-		if rule.After {
-			v.after = kind
-		} else {
-			v.fault = kind
-		}
-	case FaultAccessDenied:
-		v.fault = kind
-	case "":
-	default:
-		v.hostile = rule
-	}
-	return v
-}
-
-func (s *Server) countSignal(code int) {
-	if code == Status456 {
-		s.sent456.Add(1)
-	} else {
-		s.sent503.Add(1)
-	}
-}
-
-// serveEngine is the HTTP/2 handler in front of the gRPC server: it answers
-// 456/503 as bare HTTP statuses (SignalHTTP) before gRPC sees the request.
-func (s *Server) serveEngine(w http.ResponseWriter, r *http.Request) {
-	path := r.URL.Path
-	if c := s.rpcs[strings.TrimPrefix(path, "/")]; c != nil {
-		c.Add(1)
-	}
-	method, ok := strings.CutPrefix(path, enginePrefix)
-	if !ok || r.Method != http.MethodPost || r.ProtoMajor != 2 {
-		s.grpc.ServeHTTP(w, r) // ClusterService, unknown paths, malformed requests
-		return
-	}
-	strategy, authUser := r.Header.Get("strategy"), ""
-	if method == "authenticate" && strategy != "" && strategy == s.Draining() {
-		authUser = peekAuthUser(r)
-	}
-	v := s.admit(method, strategy, r.Header.Get("cluster-name"), authUser)
-	if v.signal != 0 && s.cfg.Signal == SignalHTTP {
-		if v.delay > 0 && !sleepCtx(r.Context(), v.delay) {
-			return
-		}
-		s.countSignal(v.signal)
-		w.Header().Set("x-e6sim-reason", v.reason)
-		w.WriteHeader(v.signal)
-		s.log.Debug("signal sent", "code", v.signal, "method", method, "strategy", v.strategy, "reason", v.reason)
-		return
-	}
-	s.grpc.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), verdictKey{}, v)))
-}
-
-// signalError is the gRPC form of a 456/503 signal.
-func signalError(code int, reason string) error {
-	if code == Status456 {
-		return status.Errorf(codes.Unknown, "status: 456 wrong strategy: %s", reason)
-	}
-	return status.Errorf(codes.Unavailable, "status: 503 service unavailable: %s", reason)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-// engineServiceDesc returns QueryEngineService's descriptor with every
-// method handler wrapped so that it runs on the engine of the stack the
-// gateway routed the call to.
-func (s *Server) engineServiceDesc() *grpc.ServiceDesc {
-	desc := enginepb.QueryEngineService_ServiceDesc
-	desc.Methods = make([]grpc.MethodDesc, len(enginepb.QueryEngineService_ServiceDesc.Methods))
-	for i, m := range enginepb.QueryEngineService_ServiceDesc.Methods {
-		desc.Methods[i] = grpc.MethodDesc{MethodName: m.MethodName, Handler: s.wrap(m.MethodName, m.Handler)}
-	}
-	desc.Streams = nil
-	return &desc
-}
-
-func (s *Server) wrap(method string, h grpc.MethodHandler) grpc.MethodHandler {
-	return func(_ any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
-		v, _ := ctx.Value(verdictKey{}).(*verdict)
-		if v == nil { // not through serveEngine; decide here
-			md, _ := metadata.FromIncomingContext(ctx)
-			v = s.admit(method, first(md.Get("strategy")), first(md.Get("cluster-name")), "")
-		}
-		if v.notFound != "" {
-			return nil, status.Errorf(codes.NotFound, "cluster %q not found", v.notFound)
-		}
-		if v.delay > 0 && !sleepCtx(ctx, v.delay) {
-			return nil, status.FromContextError(ctx.Err()).Err()
-		}
-		if v.signal != 0 {
-			s.countSignal(v.signal)
-			return nil, signalError(v.signal, v.reason)
-		}
-		switch v.fault {
-		case FaultAccessDenied:
-			return nil, status.Error(codes.Internal, "Access denied: session rejected (injected fault)")
-		case FaultUnavailable:
-			return nil, status.Error(codes.Unavailable, "injected fault: engine unavailable")
-		case FaultStall:
-			return nil, s.stall(ctx)
-		}
-		// Route again: the stack may have been torn down since the HTTP
-		// handler looked. Too late for an HTTP status; send the gRPC form.
-		// The call is bound to the stack's current deployment (engine
-		// generation): if that is torn down while the call is inside, the
-		// call registers nothing and is answered as a dying server
-		// answers, UNAVAILABLE, since it may have been executed.
-		rs := s.route.Load()
-		st := rs.route(v.strategy, method, v.authUser)
-		if st == nil {
-			s.countSignal(Status456)
-			return nil, signalError(Status456, fmt.Sprintf("strategy %q is not live (live: %s)", v.strategy, rs.live.name))
-		}
-		s.inflight.Add(1)
-		s.touch()
-		defer func() {
-			s.touch()
-			s.inflight.Add(-1)
-		}()
-		suspends, gen := s.suspends.Load(), st.eng.Generation()
-		var req any
-		keep := func(m any) error { req = m; return dec(m) }
-		if f := s.hookBefore.Load(); f != nil {
-			(*f)(method)
-		}
-		resp, err := h(st.eng, engine.WithGeneration(ctx, gen), keep, interceptor)
-		if f := s.hookAfter.Load(); f != nil {
-			(*f)(method)
-		}
-		rs = s.route.Load()
-		switch {
-		case s.suspends.Load() != suspends:
-			// Suspended under the call, which the suspension interrupted.
-			return nil, status.Error(codes.Unavailable, "connection reset: the cluster was suspended during the call")
-		case st.eng.Generation() != gen:
-			// The stack was torn down under the call, even if a new
-			// deployment of it is live by now.
-			return nil, status.Errorf(codes.Unavailable, "connection reset: strategy %q was torn down during the call (live: %s)", st.name, rs.live.name)
-		}
-		switch v.after {
-		case FaultUnavailable:
-			return nil, status.Error(codes.Unavailable, "injected fault: connection reset after the call was served")
-		case FaultStall:
-			return nil, s.stall(ctx)
-		}
-		if err != nil {
-			return nil, err
-		}
-		if method == "cancelQuery" {
-			s.cancelCalls.Add(1)
-		}
-		s.hostileResponse(method, v.hostile, req, resp)
-		if ns := rs.newStrategyFor(st); ns != "" {
-			setNewStrategy(resp, ns)
-		}
-		return resp, nil
-	}
-}
-
-// maxAuthBody bounds how much of an authenticate request the gateway reads
-// to learn its user.
-const maxAuthBody = 64 << 10
-
-// peekAuthUser reads the user an authenticate request names from its
-// gRPC-framed body, and puts the body back for gRPC to read. It returns ""
-// when the body is compressed, too large or malformed.
-func peekAuthUser(r *http.Request) string {
-	b, err := io.ReadAll(io.LimitReader(r.Body, maxAuthBody+1))
-	r.Body = struct {
-		io.Reader
-		io.Closer
-	}{io.MultiReader(bytes.NewReader(b), r.Body), r.Body}
-	if err != nil || len(b) < 5 || len(b) > maxAuthBody || b[0] != 0 {
-		return ""
-	}
-	n := binary.BigEndian.Uint32(b[1:5])
-	if uint64(n) > uint64(len(b)-5) {
-		return ""
-	}
-	var req enginepb.AuthenticateRequest
-	if proto.Unmarshal(b[5:5+n], &req) != nil {
-		return ""
-	}
-	return req.GetUser()
-}
-
-// setNewStrategy sets the new_strategy field of any response message that
-// has one.
-func setNewStrategy(resp any, v string) {
-	m, ok := resp.(proto.Message)
-	if !ok {
-		return
-	}
-	r := m.ProtoReflect()
-	if !r.IsValid() {
-		return
-	}
-	fd := r.Descriptor().Fields().ByName("new_strategy")
-	if fd == nil || fd.Kind() != protoreflect.StringKind || fd.Cardinality() == protoreflect.Repeated {
-		return
-	}
-	r.Set(fd, protoreflect.ValueOfString(v))
 }

@@ -75,8 +75,7 @@ type State struct {
 	flight     *flight
 	waiters    int // callers parked on flight (for tests and stats)
 	timeline   []Event
-	next       int // ring position in timeline
-	counts     map[string]int64
+	next       int         // ring position in timeline
 	lastBad    string      // the strategy last found not live (detection tries the other first)
 	lost       string      // the active strategy a 456 invalidated with nothing pending (an abrupt switch in progress)
 	lostAt     time.Time   // when it was invalidated
@@ -119,7 +118,7 @@ func New(o Options) *State {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &State{opts: o, pins: make(map[string]pin), counts: make(map[string]int64),
+	return &State{opts: o, pins: make(map[string]pin),
 		confirmEvery: min(time.Second, o.CacheTimeout/8)}
 }
 
@@ -255,7 +254,6 @@ func (s *State) InvalidateAt(strategy, queryID string, sent time.Time) bool {
 	var evs []Event
 	s.mu.Lock()
 	if !sent.IsZero() && (strategy == s.active && s.since.After(sent) || strategy == s.pending && s.announced.After(sent)) {
-		s.counts["stale_456"]++
 		s.mu.Unlock()
 		return false
 	}
@@ -473,24 +471,6 @@ func (s *State) InFlight() map[string]int {
 	return out
 }
 
-// Count adds n to the named counter (456s, recoveries, re-auths, ...).
-func (s *State) Count(name string, n int64) {
-	s.mu.Lock()
-	s.counts[name] += n
-	s.mu.Unlock()
-}
-
-// Counts returns a copy of the counters, including one per event type.
-func (s *State) Counts() map[string]int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make(map[string]int64, len(s.counts))
-	for k, v := range s.counts {
-		out[k] = v
-	}
-	return out
-}
-
 // Timeline returns the recorded events, oldest first.
 func (s *State) Timeline() []Event {
 	s.mu.Lock()
@@ -516,7 +496,6 @@ func (s *State) Record(e Event) {
 }
 
 func (s *State) record(e Event) Event {
-	s.counts[e.Type]++
 	if len(s.timeline) < s.opts.TimelineSize {
 		s.timeline = append(s.timeline, e)
 	} else {

@@ -1,15 +1,10 @@
 package e6data
 
 import (
-	"database/sql/driver"
 	"fmt"
 	"math/big"
-	"reflect"
 	"strconv"
 	"strings"
-	"time"
-
-	"github.com/e6go/e6data/internal/wire"
 )
 
 // Decimal is an exact decimal number as text ("-123.4500"), the value the
@@ -133,117 +128,4 @@ func (s ratScanner) Scan(src any) error {
 		return fmt.Errorf("e6data: cannot scan NULL into *big.Rat")
 	}
 	return fmt.Errorf("e6data: cannot scan %T (%v) into *big.Rat", src, src)
-}
-
-// column describes one result column.
-type column struct {
-	name     string
-	typ      wire.VectorType // -1 when the metadata names a type the connector does not know
-	typeName string          // the type as the metadata names it
-	zone     string          // TIMESTAMP_TZ default zone from the metadata
-	format   string
-	scale    int32 // DECIMAL128 scale, once seen in a batch (haveScale)
-	// haveScale: scale was read from a batch. (A scale may be negative.)
-	haveScale bool
-}
-
-// conform checks a decoded batch against the columns of the metadata and
-// brings it to them, as e6data's own client reads it: a vector beyond the
-// last column is ignored, and an INTEGER vector under a LONG column (a
-// FLOAT under a DOUBLE) is widened to the declared type. A NULL-type vector
-// fits any column. Anything else that differs is ErrProtocol's business:
-// the returned message says what.
-func conform(cols []column, c *wire.Chunk) (msg string, ok bool) {
-	if len(c.Vectors) < len(cols) {
-		return fmt.Sprintf("batch has %d columns, metadata has %d", len(c.Vectors), len(cols)), false
-	}
-	for i := range cols {
-		v, col := &c.Vectors[i], &cols[i]
-		if col.typ < 0 || v.Type == wire.Null || v.Widen(col.typ) {
-			continue
-		}
-		return fmt.Sprintf("column %d (%s): vector type %v does not match metadata %s", i, col.name, v.Type, col.typeName), false
-	}
-	return "", true
-}
-
-var (
-	scanBool    = reflect.TypeFor[bool]()
-	scanInt32   = reflect.TypeFor[int32]()
-	scanInt64   = reflect.TypeFor[int64]()
-	scanFloat32 = reflect.TypeFor[float32]()
-	scanFloat64 = reflect.TypeFor[float64]()
-	scanString  = reflect.TypeFor[string]()
-	scanBytes   = reflect.TypeFor[[]byte]()
-	scanTime    = reflect.TypeFor[time.Time]()
-	scanDecimal = reflect.TypeFor[Decimal]()
-	scanAny     = reflect.TypeFor[any]()
-)
-
-// scanType is the Go type Next stores for a column of type t.
-func scanType(t wire.VectorType) reflect.Type {
-	switch t {
-	case wire.Boolean:
-		return scanBool
-	case wire.Integer:
-		return scanInt32
-	case wire.Long:
-		return scanInt64
-	case wire.Float:
-		return scanFloat32
-	case wire.Double:
-		return scanFloat64
-	case wire.String, wire.Array, wire.Map, wire.Struct:
-		return scanString
-	case wire.Binary:
-		return scanBytes
-	case wire.Date, wire.DateTime, wire.TimestampTZ, wire.Timestamp:
-		return scanTime
-	case wire.Decimal128:
-		return scanDecimal
-	}
-	return scanAny
-}
-
-// valueAt converts row of vector v into the driver value for column c.
-func valueAt(c *column, v *wire.Vector, row int) (driver.Value, error) {
-	if v.Type == wire.Null || v.IsNull(row) {
-		return nil, nil
-	}
-	switch v.Type {
-	case wire.Boolean:
-		return v.Bool(row), nil
-	case wire.Integer:
-		return v.Int32(row), nil
-	case wire.Long:
-		return v.Int64(row), nil
-	case wire.Double:
-		return v.Float64(row), nil
-	case wire.Float:
-		return float32(v.Float64(row)), nil
-	case wire.String, wire.Array, wire.Map, wire.Struct:
-		return string(v.BytesAt(row)), nil
-	case wire.Binary:
-		return v.BytesAt(row), nil
-	case wire.Date:
-		return wire.DateFromMicros(v.Int64(row)), nil
-	case wire.DateTime:
-		return wire.TimeFromMicros(v.Int64(row), time.UTC), nil
-	case wire.TimestampTZ:
-		zone := v.Zone(row)
-		if zone == "" {
-			zone = v.ZoneOffset
-		}
-		if zone == "" {
-			zone = c.zone
-		}
-		loc, err := wire.Location(zone)
-		if err != nil {
-			return nil, fmt.Errorf("%w: column %q: zone %q: %v", ErrProtocol, c.name, zone, err)
-		}
-		return wire.TimeFromMicros(v.Int64(row), loc), nil
-	case wire.Decimal128:
-		return Decimal(v.Decimal(row).Format(v.Scale)), nil
-	}
-	return nil, fmt.Errorf("%w: column %q has vector type %v, which the connector cannot read", ErrProtocol, c.name, v.Type)
 }
