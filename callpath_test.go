@@ -25,8 +25,8 @@ func (nopConn) NewStream(context.Context, *grpc.StreamDesc, string, ...grpc.Call
 // strategy state.
 func fetchCallPath(tb testing.TB) (*conn, *query, context.Context) {
 	tb.Helper()
-	cfg, err := LoadConfig("", nil, WithHost("127.0.0.1"), WithPort(1), WithCredentials("u@example.com", "t0ken"),
-		WithClusterName("c1"), WithLogger(slog.New(slog.DiscardHandler)))
+	cfg, err := LoadConfig("", nil, WithSetting("Host", "127.0.0.1"), WithSetting("Port", "1"), WithCredentials("u@example.com", "t0ken"),
+		WithSetting("ClusterName", "c1"), WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -51,7 +51,7 @@ func (cl *cluster) released() bool {
 // is made), forgotten by the registry when the test ends.
 func registryConfig(t *testing.T, port int, opts ...Option) *Config {
 	t.Helper()
-	base := []Option{WithHost("127.0.0.1"), WithPort(port), WithCredentials("alice@example.com", "token"),
+	base := []Option{WithSetting("Host", "127.0.0.1"), WithSetting("Port", strconv.Itoa(port)), WithCredentials("alice@example.com", "token"),
 		WithLogger(slog.New(slog.DiscardHandler))}
 	cfg, err := LoadConfig("", nil, append(base, opts...)...)
 	if err != nil {
@@ -118,7 +118,7 @@ func TestClusterReleasedOnLastClose(t *testing.T) {
 		t.Fatalf("reopened: same state %v, released %v", c.cl == cl, cl.released())
 	}
 	// Another cluster name on the same target is another cluster.
-	d, err := NewConnector(registryConfig(t, 3, WithClusterName("other")))
+	d, err := NewConnector(registryConfig(t, 3, WithSetting("ClusterName", "other")))
 	if err != nil {
 		t.Fatal(err)
 	}

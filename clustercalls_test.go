@@ -43,7 +43,7 @@ func (f *clusterFake) Invoke(ctx context.Context, method string, _, resp any, _ 
 // 456, as e6data's cluster manager does; and their success does not make
 // either the strategy for new work.
 func TestClusterCallsProbeStrategy(t *testing.T) {
-	cfg, err := LoadConfig("", nil, WithHost("127.0.0.1"), WithPort(1), WithCredentials("u@example.com", "t0ken"),
+	cfg, err := LoadConfig("", nil, WithSetting("Host", "127.0.0.1"), WithSetting("Port", "1"), WithCredentials("u@example.com", "t0ken"),
 		WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatal(err)

@@ -224,13 +224,10 @@ type Setting struct {
 	Description string
 }
 
-// ErrConfig is matched (errors.Is) by every configuration error.
-var ErrConfig = errors.New("e6data: invalid configuration")
-
 // ConfigError reports one invalid setting. It names the variable, DSN key,
 // option or field, the value (redacted when secret) and what was expected.
 type ConfigError struct {
-	Key      string // E6DATA_PORT, port, WithPort, Port, scheme, ...
+	Key      string // E6DATA_PORT, port, WithSetting(port), Port, scheme, ...
 	Value    string // as given; "[REDACTED]" for secrets
 	Expected string // what would have been accepted
 	Source   string // env, dsn, code or file
@@ -394,7 +391,7 @@ func (c *Config) sourceOf(field string) Source {
 }
 
 // keyFor is the name the user gave a field's value under (E6DATA_PORT,
-// port, WithPort), or the field name.
+// port, WithSetting(port)), or the field name.
 func (c *Config) keyFor(field string) string {
 	if k := c.keys[field]; k != "" {
 		return k

@@ -22,7 +22,7 @@ func renderSettingsTable() string {
 	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
 	profiles := map[string]map[string]string{}
 	for _, p := range profileNames {
-		profiles[p], _ = ProfileValues(p)
+		profiles[p], _ = profileSettings(p)
 	}
 	def := DefaultConfig()
 	for _, s := range settingSpecs {

@@ -637,7 +637,7 @@ func TestConfigApply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Apply(WithProfile("development"), WithPort(9000)); err != nil {
+	if err := c.Apply(WithProfile("development"), WithSetting("Port", "9000")); err != nil {
 		t.Fatal(err)
 	}
 	if c.MaxRetryAttempts != 7 || c.StrategyCacheTimeout != 60*time.Second || c.Port != 9000 || c.Source("Port") != SourceCode {
@@ -651,8 +651,8 @@ func TestConfigApply(t *testing.T) {
 	if hand.MaxRetryAttempts != 8 || hand.LogLevel != slog.LevelDebug {
 		t.Errorf("hand-built Apply: retries %d level %v", hand.MaxRetryAttempts, hand.LogLevel)
 	}
-	if err := hand.Apply(WithPort(0)); err == nil {
-		t.Error("Apply(WithPort(0)) accepted")
+	if err := hand.Apply(WithSetting("Port", "0")); err == nil {
+		t.Error(`Apply(WithSetting("Port", "0")) accepted`)
 	}
 }
 

@@ -9,7 +9,7 @@
 // or build a Connector from a Config and options, which report bad settings
 // when the connector is built:
 //
-//	cfg, err := e6data.ConfigFromEnv(e6data.WithCatalog("hive"), e6data.WithQueryTimeout(time.Minute))
+//	cfg, err := e6data.ConfigFromEnv(e6data.WithSetting("catalog", "hive"), e6data.WithCredentials(user, token))
 //	db, err := e6data.OpenDB(cfg)
 //
 // One Connector holds its gRPC connections to the cluster (one, or a few

@@ -13,6 +13,8 @@ import (
 // Sentinel errors, for errors.Is. Every error the connector returns wraps
 // one of them where one applies, and unwraps to its cause.
 var (
+	// ErrConfig: a setting is invalid (every *ConfigError matches it).
+	ErrConfig = errors.New("e6data: invalid configuration")
 	// ErrAuth: the cluster rejected the user or token.
 	ErrAuth = errors.New("e6data: authentication failed")
 	// ErrStrategyMismatch: a call reached a stack that is not live (HTTP 456)

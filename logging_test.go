@@ -293,7 +293,7 @@ func TestConfigTokenNeverPrinted(t *testing.T) {
 	texts = append(texts, err.Error())
 	_, err = LoadConfig("", []string{"E6DATA_PASSWORD=" + testToken, "E6DATA_PORT=x"})
 	texts = append(texts, err.Error())
-	_, err = LoadConfig("", nil, WithSetting("E6DATA_PASSWORD", testToken), WithPort(0))
+	_, err = LoadConfig("", nil, WithSetting("E6DATA_PASSWORD", testToken), WithSetting("Port", "0"))
 	texts = append(texts, err.Error())
 	for _, s := range texts {
 		for _, secret := range []string{testToken, escapeDSN(testToken, ""), "typo-secret"} {
@@ -429,7 +429,7 @@ func TestConnectorLoggersRedactRotatedTokens(t *testing.T) {
 		return fmt.Sprintf("rotating-SECRET-%04d", calls), nil
 	}
 	cfg, err := LoadConfig("", baseEnv("E6DATA_STRATEGY_LOG_LEVEL=DEBUG", "E6DATA_LOG_LEVEL=ERROR"),
-		WithHost("127.0.0.1"), WithPort(1), WithCredentials("alice@example.com", "static-SECRET-77aa"),
+		WithSetting("Host", "127.0.0.1"), WithSetting("Port", "1"), WithCredentials("alice@example.com", "static-SECRET-77aa"),
 		WithTokenProvider(provider), WithLogger(slog.New(capt)))
 	if err != nil {
 		t.Fatal(err)

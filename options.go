@@ -17,6 +17,15 @@ import (
 // Option changes a Config in code. Options are the highest layer of the
 // merge (see LoadConfig). An option given a bad value returns a
 // *ConfigError naming the option; options never clamp.
+//
+// The options carry what a DSN or an environment variable cannot (Go
+// values: loggers, telemetry providers, TLS and dial options, a token
+// function, CA certificates in memory) and the groups of settings checked
+// together (credentials, retry, resume, pool). Every other setting (host,
+// port, catalog, timeouts, prefetch, TLS files ...) is set by WithSetting
+// with its Config field, DSN key or environment variable name, or on the
+// Config itself before NewConnector; an Option is any func(*Config) error,
+// so an application may write its own.
 type Option func(*Config) error
 
 func optErr(option, value, expected string) error {
@@ -36,16 +45,6 @@ func setChecked(c *Config, option, field string, v any) error {
 
 func durOpt(c *Config, option, field string, d time.Duration) error {
 	return setChecked(c, option, field, int64(d))
-}
-
-// WithHost sets the engine host (a name or IP address, without port).
-func WithHost(host string) Option {
-	return func(c *Config) error { return setChecked(c, "WithHost", "Host", host) }
-}
-
-// WithPort sets the engine port (1..65535).
-func WithPort(port int) Option {
-	return func(c *Config) error { return setChecked(c, "WithPort", "Port", int64(port)) }
 }
 
 // WithCredentials sets the user and the static access token.
@@ -76,48 +75,15 @@ func WithTokenProvider(provider func(ctx context.Context) (string, error)) Optio
 	}
 }
 
-// WithCatalog sets the catalog.
-func WithCatalog(catalog string) Option {
-	return func(c *Config) error { c.Catalog = catalog; return nil }
-}
-
-// WithDatabase sets the database (schema).
-func WithDatabase(database string) Option {
-	return func(c *Config) error { c.Database = database; return nil }
-}
-
-// WithClusterName sets the cluster name or uuid (sent lower-cased).
-func WithClusterName(name string) Option {
-	return func(c *Config) error { c.ClusterName = name; return nil }
-}
-
-// WithSecure turns TLS on or off.
-func WithSecure(secure bool) Option {
-	return func(c *Config) error { c.Secure = secure; return nil }
-}
-
 // WithTLSConfig uses cfg (cloned when the connection is made) instead of
 // the TLS configuration built from the other TLS settings, and turns TLS
-// on. The TLS options below also turn TLS on: asking for TLS material in
-// code means TLS.
+// on: asking for TLS material in code means TLS.
 func WithTLSConfig(cfg *tls.Config) Option {
 	return func(c *Config) error {
 		if cfg == nil {
 			return optErr("WithTLSConfig", "", "a non-nil *tls.Config")
 		}
 		c.TLSConfig, c.Secure = cfg, true
-		return nil
-	}
-}
-
-// WithCAFile trusts the CA certificates of a PEM file instead of the system
-// roots, and turns TLS on. The file is read by BuildTLS.
-func WithCAFile(path string) Option {
-	return func(c *Config) error {
-		if path == "" {
-			return optErr("WithCAFile", "", "a file path")
-		}
-		c.CAFile, c.Secure = path, true
 		return nil
 	}
 }
@@ -130,43 +96,6 @@ func WithCAPEM(pem []byte) Option {
 			return optErr("WithCAPEM", "", "PEM-encoded certificates")
 		}
 		c.CAPEM, c.Secure = append([]byte(nil), pem...), true
-		return nil
-	}
-}
-
-// WithClientCert presents a client certificate (mutual TLS), and turns TLS
-// on. The files are read by BuildTLS.
-func WithClientCert(certFile, keyFile string) Option {
-	return func(c *Config) error {
-		if certFile == "" || keyFile == "" {
-			return optErr("WithClientCert", certFile+" "+keyFile, "both a certificate file and a key file")
-		}
-		c.ClientCertFile, c.ClientKeyFile, c.Secure = certFile, keyFile, true
-		return nil
-	}
-}
-
-// WithServerName checks the server certificate against name instead of the
-// host, and turns TLS on.
-func WithServerName(name string) Option {
-	return func(c *Config) error {
-		if name == "" {
-			return optErr("WithServerName", "", "a server name")
-		}
-		c.ServerName, c.Secure = name, true
-		return nil
-	}
-}
-
-// WithInsecureSkipVerify disables (true) server certificate verification
-// and turns TLS on. For tests only: it is reported as a WARN diagnostic and
-// logged at WARN when the connector starts.
-func WithInsecureSkipVerify(skip bool) Option {
-	return func(c *Config) error {
-		c.InsecureSkipVerify = skip
-		if skip {
-			c.Secure = true
-		}
 		return nil
 	}
 }
@@ -238,12 +167,6 @@ func WithTracerProvider(provider trace.TracerProvider) Option {
 	}
 }
 
-// WithServerSideParams sends ? parameters as executeStatementV2 parameters
-// (true) instead of client-side literals (false).
-func WithServerSideParams(on bool) Option {
-	return func(c *Config) error { c.ServerSideParams = on; return nil }
-}
-
 // WithRetry sets the attempts for a recoverable failure (1..10) and the
 // first backoff step (100ms..2s).
 func WithRetry(maxAttempts int, backoff time.Duration) Option {
@@ -292,25 +215,6 @@ func WithPool(maxConns, minConns int, idle, lifetime time.Duration) Option {
 		}
 		return nil
 	}
-}
-
-// WithQueryTimeout sets the default per-query timeout (0 = none).
-func WithQueryTimeout(d time.Duration) Option {
-	return func(c *Config) error { return durOpt(c, "WithQueryTimeout", "QueryTimeout", d) }
-}
-
-// WithGRPCConnections sets how many gRPC (HTTP/2) connections the
-// connector keeps to the cluster (0 = chosen by the pool size, at most 64).
-// Every session's calls are spread over them; more than one helps when
-// hundreds of goroutines query at once (bench/README.md, row 12).
-func WithGRPCConnections(n int) Option {
-	return func(c *Config) error { return setChecked(c, "WithGRPCConnections", "GRPCConnections", int64(n)) }
-}
-
-// WithPrefetch sets how many batches are requested ahead while the
-// application scans (0 = off, at most 64).
-func WithPrefetch(depth int) Option {
-	return func(c *Config) error { return setChecked(c, "WithPrefetch", "PrefetchDepth", int64(depth)) }
 }
 
 // WithSetting sets any setting of docs/configuration.md by its environment

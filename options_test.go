@@ -25,25 +25,13 @@ func TestOptionValid(t *testing.T) {
 		opt   Option
 		check func(c *Config) bool
 	}{
-		{"WithHost", WithHost("e6.example.com"), func(c *Config) bool { return c.Host == "e6.example.com" }},
-		{"WithHost IPv6", WithHost("::1"), func(c *Config) bool { return c.Host == "::1" }},
-		{"WithPort", WithPort(443), func(c *Config) bool { return c.Port == 443 }},
 		{"WithCredentials", WithCredentials("bob", "tk"), func(c *Config) bool { return c.User == "bob" && c.Token == "tk" }},
 		{"WithTokenProvider", WithTokenProvider(provider), func(c *Config) bool { return c.TokenProvider != nil }},
-		{"WithCatalog", WithCatalog("cat"), func(c *Config) bool { return c.Catalog == "cat" }},
-		{"WithDatabase", WithDatabase("db"), func(c *Config) bool { return c.Database == "db" }},
-		{"WithClusterName", WithClusterName("Cl"), func(c *Config) bool { return c.ClusterName == "Cl" }},
-		{"WithSecure", WithSecure(true), func(c *Config) bool { return c.Secure }},
 		{"WithTLSConfig", WithTLSConfig(own), func(c *Config) bool { return c.TLSConfig == own && c.Secure }},
-		{"WithCAFile", WithCAFile("/ca.pem"), func(c *Config) bool { return c.CAFile == "/ca.pem" && c.Secure }},
 		{"WithCAPEM", WithCAPEM([]byte("pem")), func(c *Config) bool { return string(c.CAPEM) == "pem" && c.Secure }},
-		{"WithClientCert", WithClientCert("/c", "/k"), func(c *Config) bool { return c.ClientCertFile == "/c" && c.ClientKeyFile == "/k" && c.Secure }},
-		{"WithServerName", WithServerName("srv"), func(c *Config) bool { return c.ServerName == "srv" && c.Secure }},
-		{"WithInsecureSkipVerify", WithInsecureSkipVerify(true), func(c *Config) bool { return c.InsecureSkipVerify && c.Secure }},
 		{"WithLogger", WithLogger(logger), func(c *Config) bool { return c.Logger == logger }},
 		{"WithProfile", WithProfile("production"), func(c *Config) bool { return c.Profile == "production" && c.Secure }},
 		{"WithDialOptions", WithDialOptions(ua, ua), func(c *Config) bool { return len(c.DialOptions) == 2 }},
-		{"WithServerSideParams", WithServerSideParams(true), func(c *Config) bool { return c.ServerSideParams }},
 		{"WithRetry", WithRetry(3, 500*time.Millisecond), func(c *Config) bool { return c.MaxRetryAttempts == 3 && c.RetryBackoff == 500*time.Millisecond }},
 		{"WithAutoResume", WithAutoResume(false, time.Minute), func(c *Config) bool { return !c.AutoResume && c.AutoResumeTimeout == time.Minute }},
 		{"WithAutoResume keeps timeout", WithAutoResume(true, 0), func(c *Config) bool { return c.AutoResume && c.AutoResumeTimeout == 300*time.Second }},
@@ -51,9 +39,6 @@ func TestOptionValid(t *testing.T) {
 			return c.MaxConnections == 20 && c.MinConnections == 0 && c.IdleTimeout == time.Minute && c.MaxLifetime == time.Hour
 		}},
 		{"WithPool keeps durations", WithPool(5, 5, 0, 0), func(c *Config) bool { return c.MinConnections == 5 && c.IdleTimeout == 300*time.Second }},
-		{"WithQueryTimeout", WithQueryTimeout(time.Minute), func(c *Config) bool { return c.QueryTimeout == time.Minute }},
-		{"WithPrefetch", WithPrefetch(0), func(c *Config) bool { return c.PrefetchDepth == 0 }},
-		{"WithGRPCConnections", WithGRPCConnections(3), func(c *Config) bool { return c.GRPCConnections == 3 }},
 		{"WithMeterProvider", WithMeterProvider(meters), func(c *Config) bool { return c.MeterProvider == meters }},
 		{"WithTracerProvider", WithTracerProvider(tracers), func(c *Config) bool { return c.TracerProvider == tracers }},
 		{"WithSetting env name", WithSetting("E6DATA_STRATEGY_CACHE_TIMEOUT", "120"), func(c *Config) bool { return c.StrategyCacheTimeout == 2*time.Minute }},
@@ -78,19 +63,11 @@ func TestOptionInvalid(t *testing.T) {
 		opt  Option
 		want string // in the error
 	}{
-		{WithHost(""), "WithHost"},
-		{WithHost("h:80"), "WithHost"},
-		{WithHost("http://h"), "without scheme"},
-		{WithPort(0), "between 1 and 65535"},
-		{WithPort(65536), "WithPort"},
 		{WithCredentials("", "t"), "non-empty user"},
 		{WithCredentials("u", ""), "non-empty token"},
 		{WithTokenProvider(nil), "WithTokenProvider"},
 		{WithTLSConfig(nil), "WithTLSConfig"},
-		{WithCAFile(""), "WithCAFile"},
 		{WithCAPEM(nil), "WithCAPEM"},
-		{WithClientCert("/c", ""), "WithClientCert"},
-		{WithServerName(""), "WithServerName"},
 		{WithLogger(nil), "WithLogger"},
 		{WithMeterProvider(nil), "WithMeterProvider"},
 		{WithTracerProvider(nil), "WithTracerProvider"},
@@ -106,11 +83,12 @@ func TestOptionInvalid(t *testing.T) {
 		{WithPool(5, -1, 0, 0), "WithPool"},
 		{WithPool(5, 1, time.Millisecond, 0), "WithPool"},
 		{WithPool(5, 1, 0, -time.Second), "WithPool"},
-		{WithQueryTimeout(-time.Second), "WithQueryTimeout"},
-		{WithPrefetch(-1), "between 0 and 64"},
-		{WithPrefetch(65), "WithPrefetch"},
-		{WithGRPCConnections(-1), "between 0 and 64"},
-		{WithGRPCConnections(65), "WithGRPCConnections"},
+		{WithSetting("host", "h:80"), "WithSetting(host)"},
+		{WithSetting("host", "http://h"), "without scheme"},
+		{WithSetting("port", "65536"), "between 1 and 65535"},
+		{WithSetting("query-timeout", "-1s"), "WithSetting(query-timeout)"},
+		{WithSetting("prefetch", "65"), "between 0 and 64"},
+		{WithSetting("grpc-connections", "-1"), "between 0 and 64"},
 		{WithSetting("max_retry", "3"), "did you mean"},
 		{WithSetting("TokenProvider", "x"), "WithSetting"},
 		{WithSetting("port", "abc"), "WithSetting(port)"},
@@ -145,7 +123,7 @@ func TestOptionInvalid(t *testing.T) {
 
 // Options are strict even in lenient mode.
 func TestOptionStrictInLenientMode(t *testing.T) {
-	if _, err := LoadConfig("", baseEnv("E6DATA_STRATEGY_VALIDATION=false"), WithPort(0)); err == nil {
+	if _, err := LoadConfig("", baseEnv("E6DATA_STRATEGY_VALIDATION=false"), WithSetting("Port", "0")); err == nil {
 		t.Error("bad option accepted in lenient mode")
 	}
 }

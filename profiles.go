@@ -58,13 +58,13 @@ var profileValues = map[string][]profileValue{
 	},
 }
 
-// Profiles returns the names of the profiles: development, production,
+// profileList returns the names of the profiles: development, production,
 // high-performance.
-func Profiles() []string { return append([]string(nil), profileNames...) }
+func profileList() []string { return append([]string(nil), profileNames...) }
 
-// ProfileValues returns the settings a profile changes, as environment
+// profileSettings returns the settings a profile changes, as environment
 // variable -> value; ok is false for an unknown profile.
-func ProfileValues(name string) (values map[string]string, ok bool) {
+func profileSettings(name string) (values map[string]string, ok bool) {
 	pv, ok := profileValues[name]
 	if !ok {
 		return nil, false

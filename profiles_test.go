@@ -33,9 +33,9 @@ var profileWant = map[string]map[string]any{
 	},
 }
 
-func TestProfileValues(t *testing.T) {
-	if got := Profiles(); !reflect.DeepEqual(got, []string{"development", "production", "high-performance"}) {
-		t.Errorf("Profiles() = %v", got)
+func TestProfileSettings(t *testing.T) {
+	if got := profileList(); !reflect.DeepEqual(got, []string{"development", "production", "high-performance"}) {
+		t.Errorf("profileList() = %v", got)
 	}
 	def := DefaultConfig()
 	for name, want := range profileWant {
@@ -82,13 +82,13 @@ func TestProfileValues(t *testing.T) {
 				}
 			})
 		}
-		pv, ok := ProfileValues(name)
+		pv, ok := profileSettings(name)
 		if !ok || len(pv) != len(want) {
-			t.Errorf("ProfileValues(%s) = %v", name, pv)
+			t.Errorf("profileSettings(%s) = %v", name, pv)
 		}
 	}
-	if _, ok := ProfileValues("turbo"); ok {
-		t.Error("ProfileValues(turbo) ok")
+	if _, ok := profileSettings("turbo"); ok {
+		t.Error("profileSettings(turbo) ok")
 	}
 }
 
@@ -156,7 +156,7 @@ func TestProfileUnknown(t *testing.T) {
 }
 
 // Every profile value parses and is within its setting's range.
-func TestProfileValuesValid(t *testing.T) {
+func TestProfileSettingsValid(t *testing.T) {
 	for name, values := range profileValues {
 		for _, pv := range values {
 			s := settingByEnv[pv.env]

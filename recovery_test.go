@@ -57,8 +57,8 @@ func TestDetectionTimeoutError(t *testing.T) {
 // blue strategy when confirm.
 func fakeEngineConnector(t *testing.T, fake grpc.ClientConnInterface, confirm bool, opts ...Option) *Connector {
 	t.Helper()
-	base := []Option{WithHost("127.0.0.1"), WithPort(1), WithCredentials("u@example.com", "t0ken"),
-		WithClusterName("recovery-fake"), WithLogger(slog.New(slog.DiscardHandler))}
+	base := []Option{WithSetting("Host", "127.0.0.1"), WithSetting("Port", "1"), WithCredentials("u@example.com", "t0ken"),
+		WithSetting("ClusterName", "recovery-fake"), WithLogger(slog.New(slog.DiscardHandler))}
 	cfg, err := LoadConfig("", nil, append(base, opts...)...)
 	if err != nil {
 		t.Fatal(err)

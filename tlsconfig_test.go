@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -141,7 +142,7 @@ func TestTLSBuildWithCAFile(t *testing.T) {
 
 func TestTLSBuildWithCAPEMAndClientCert(t *testing.T) {
 	p := newTestPKI(t, "engine.test")
-	cfg, err := LoadConfig("", baseEnv(), WithCAPEM(p.caPEM), WithClientCert(p.leafCert, p.leafKey), WithServerName("engine.test"))
+	cfg, err := LoadConfig("", baseEnv(), WithCAPEM(p.caPEM), WithSetting("ClientCertFile", p.leafCert), WithSetting("ClientKeyFile", p.leafKey), WithSetting("Secure", "true"), WithSetting("ServerName", "engine.test"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +228,7 @@ func TestTLSConfigOverride(t *testing.T) {
 
 func TestTLSInsecureSkipVerify(t *testing.T) {
 	p := newTestPKI(t, "engine.test")
-	c, err := LoadConfig("", baseEnv(), WithInsecureSkipVerify(true))
+	c, err := LoadConfig("", baseEnv(), WithSetting("InsecureSkipVerify", "true"), WithSetting("Secure", "true"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +246,7 @@ func TestTLSInsecureSkipVerify(t *testing.T) {
 
 func TestTLSGRPCDialOptions(t *testing.T) {
 	for _, secure := range []bool{false, true} {
-		c, err := LoadConfig("", baseEnv(), WithSecure(secure), WithDialOptions(grpc.WithUserAgent("test")))
+		c, err := LoadConfig("", baseEnv(), WithSetting("Secure", strconv.FormatBool(secure)), WithDialOptions(grpc.WithUserAgent("test")))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -209,7 +209,7 @@ func replayConnector(b *testing.B, addr string) *e6data.Connector {
 	b.Helper()
 	host, port, _ := net.SplitHostPort(addr)
 	p, _ := strconv.Atoi(port)
-	cfg, err := e6data.LoadConfig("", nil, e6data.WithHost(host), e6data.WithPort(p),
+	cfg, err := e6data.LoadConfig("", nil, e6data.WithSetting("Host", host), e6data.WithSetting("Port", strconv.Itoa(p)),
 		e6data.WithCredentials("bench@example.com", "token"), e6data.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		b.Fatal(err)

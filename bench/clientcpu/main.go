@@ -77,10 +77,10 @@ func run(addr, mode string, n int64, out string, heap bool, prefetch int) error 
 		return err
 	}
 	p, _ := strconv.Atoi(port)
-	opts := []e6data.Option{e6data.WithHost(host), e6data.WithPort(p),
+	opts := []e6data.Option{e6data.WithSetting("Host", host), e6data.WithSetting("Port", strconv.Itoa(p)),
 		e6data.WithCredentials("bench@example.com", "token"), e6data.WithLogger(slog.New(slog.DiscardHandler))}
 	if prefetch >= 0 {
-		opts = append(opts, e6data.WithPrefetch(prefetch))
+		opts = append(opts, e6data.WithSetting("PrefetchDepth", strconv.Itoa(prefetch)))
 	}
 	cfg, err := e6data.LoadConfig("", nil, opts...)
 	if err != nil {

@@ -30,9 +30,9 @@ func simDB(t *testing.T) *sql.DB {
 	setup(t)
 	host, port, _ := net.SplitHostPort(sim.Addr())
 	p, _ := strconv.Atoi(port)
-	cfg, err := e6data.LoadConfig("", nil, e6data.WithHost(host), e6data.WithPort(p),
-		e6data.WithCredentials("tester@example.com", "secret-token"), e6data.WithCatalog("sample"),
-		e6data.WithDatabase("main"), e6data.WithLogger(slog.New(slog.DiscardHandler)))
+	cfg, err := e6data.LoadConfig("", nil, e6data.WithSetting("Host", host), e6data.WithSetting("Port", strconv.Itoa(p)),
+		e6data.WithCredentials("tester@example.com", "secret-token"), e6data.WithSetting("Catalog", "sample"),
+		e6data.WithSetting("Database", "main"), e6data.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -119,8 +119,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
 	cfg, err := e6data.LoadConfig("", nil,
-		e6data.WithHost(host), e6data.WithPort(port), e6data.WithCredentials("demo@example.com", "demo-token"),
-		e6data.WithCatalog("sample"), e6data.WithDatabase("main"),
+		e6data.WithSetting("Host", host), e6data.WithSetting("Port", strconv.Itoa(port)), e6data.WithCredentials("demo@example.com", "demo-token"),
+		e6data.WithSetting("Catalog", "sample"), e6data.WithSetting("Database", "main"),
 		e6data.WithPool(*workers, 1, 0, 0),
 		// Poll a resuming cluster often: the simulator resumes in moments.
 		e6data.WithSetting("ResumePollInterval", "0.2"),

@@ -23,8 +23,8 @@ func openSim(t *testing.T) (*e6sim.Server, *sql.DB) {
 	t.Cleanup(func() { srv.Close() })
 	host, port, _ := net.SplitHostPort(srv.Addr())
 	p, _ := strconv.Atoi(port)
-	ctr, err := e6data.NewConnector(nil, e6data.WithHost(host), e6data.WithPort(p), e6data.WithCredentials("u@example.com", "t"),
-		e6data.WithCatalog("sample"), e6data.WithDatabase("main"))
+	ctr, err := e6data.NewConnector(nil, e6data.WithSetting("Host", host), e6data.WithSetting("Port", strconv.Itoa(p)), e6data.WithCredentials("u@example.com", "t"),
+		e6data.WithSetting("Catalog", "sample"), e6data.WithSetting("Database", "main"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,7 +44,7 @@ func TestQueryTimeoutSettingCancelsOnServer(t *testing.T) {
 		t.Fatalf("the server saw no cancel: %+v", st)
 	}
 	// Whole seconds as an integer; and the configured default.
-	dbDefault, _ := openDB(t, srv, e6data.WithQueryTimeout(300*time.Millisecond))
+	dbDefault, _ := openDB(t, srv, e6data.WithSetting("QueryTimeout", (300*time.Millisecond).String()))
 	if _, err := dbDefault.Query(longQuery); !errors.Is(err, e6data.ErrQueryCancelled) {
 		t.Fatalf("default timeout: %v", err)
 	}
@@ -70,7 +70,7 @@ func TestQueryTimeoutSettingCancelsOnServer(t *testing.T) {
 
 func TestPerQueryCatalogAndDatabase(t *testing.T) {
 	srv := startSim(t, e6sim.Config{})
-	db, _ := openDB(t, srv, e6data.WithCatalog(""), e6data.WithDatabase(""))
+	db, _ := openDB(t, srv, e6data.WithSetting("Catalog", ""), e6data.WithSetting("Database", ""))
 	var n int64
 	before := srv.Stats()
 	if err := db.QueryRow("SELECT count(*) FROM customers", sql.Named("catalog", "sample"), sql.Named("database", "main")).Scan(&n); err != nil || n != 10 {
@@ -88,7 +88,7 @@ func TestPerQueryCatalogAndDatabase(t *testing.T) {
 		t.Fatalf("unknown catalog: %v", err)
 	}
 	// The per-query values win over the configured ones.
-	db2, _ := openDB(t, srv, e6data.WithCatalog("no_such_catalog"))
+	db2, _ := openDB(t, srv, e6data.WithSetting("Catalog", "no_such_catalog"))
 	if err := db2.QueryRow("SELECT count(*) FROM customers", sql.Named("catalog", "sample")).Scan(&n); err != nil {
 		t.Fatalf("per-query catalog over the configured one: %v", err)
 	}
@@ -472,7 +472,7 @@ func TestConnectionsShareTheGRPCConnections(t *testing.T) {
 		want int64
 	}{
 		{"default", nil, 1},
-		{"three", []e6data.Option{e6data.WithGRPCConnections(3)}, 3},
+		{"three", []e6data.Option{e6data.WithSetting("GRPCConnections", "3")}, 3},
 		{"automatic for a large pool", []e6data.Option{e6data.WithPool(200, 0, 0, 0)}, 4},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -146,8 +146,8 @@ func (p *simProc) db(b *testing.B, opts ...e6data.Option) *sql.DB {
 		b.Fatal(err)
 	}
 	n, _ := strconv.Atoi(port)
-	cfg, err := e6data.LoadConfig("", nil, append([]e6data.Option{e6data.WithHost(host), e6data.WithPort(n), e6data.WithCredentials("bench@example.com", "t0ken"),
-		e6data.WithCatalog("sample"), e6data.WithDatabase("main"), e6data.WithLogger(slog.New(slog.DiscardHandler))}, opts...)...)
+	cfg, err := e6data.LoadConfig("", nil, append([]e6data.Option{e6data.WithSetting("Host", host), e6data.WithSetting("Port", strconv.Itoa(n)), e6data.WithCredentials("bench@example.com", "t0ken"),
+		e6data.WithSetting("Catalog", "sample"), e6data.WithSetting("Database", "main"), e6data.WithLogger(slog.New(slog.DiscardHandler))}, opts...)...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -334,7 +334,7 @@ func BenchmarkPrefetch(b *testing.B) {
 	ctx := context.Background()
 	for _, depth := range []int{0, 1, 2} {
 		b.Run(fmt.Sprintf("depth=%d", depth), func(b *testing.B) {
-			db := p.db(b, e6data.WithPrefetch(depth))
+			db := p.db(b, e6data.WithSetting("PrefetchDepth", strconv.Itoa(depth)))
 			if err := db.PingContext(ctx); err != nil {
 				b.Fatal(err)
 			}
@@ -403,7 +403,7 @@ func BenchmarkConcurrency(b *testing.B) {
 // concurrency is one BenchmarkConcurrency run: g goroutines, nc gRPC connections.
 func concurrency(b *testing.B, p *simProc, g, nc int) {
 	ctx := context.Background()
-	db := p.db(b, e6data.WithGRPCConnections(nc), e6data.WithSetting("max-connections", strconv.Itoa(g)))
+	db := p.db(b, e6data.WithSetting("GRPCConnections", strconv.Itoa(nc)), e6data.WithSetting("max-connections", strconv.Itoa(g)))
 	db.SetMaxOpenConns(g)
 	db.SetMaxIdleConns(g)
 	// Every goroutine's connection and session first.

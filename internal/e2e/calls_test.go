@@ -143,7 +143,7 @@ func TestCallSequences(t *testing.T) {
 		}, []string{auth, prepV2, execV2, meta, batch, batch, clear, "ClusterService/status blue"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			db, c := openDB(t, srv, e6data.WithCatalog(tc.catalog), e6data.WithDialOptions(grpc.WithChainUnaryInterceptor(log.intercept)))
+			db, c := openDB(t, srv, e6data.WithSetting("Catalog", tc.catalog), e6data.WithDialOptions(grpc.WithChainUnaryInterceptor(log.intercept)))
 			log.take()
 			before := srv.Stats().RPCs
 			if err := tc.op(db, c); err != nil {

@@ -259,7 +259,7 @@ func TestBadCredentials(t *testing.T) {
 func TestDetectsGreenAndSendsHeaders(t *testing.T) {
 	signals(t, func(t *testing.T, sig e6sim.Signal) {
 		srv := startSim(t, e6sim.Config{Signal: sig, Strategy: "green", ClusterName: "prod-cluster"})
-		db, ctr := openDB(t, srv, e6data.WithClusterName("PROD-Cluster"))
+		db, ctr := openDB(t, srv, e6data.WithSetting("ClusterName", "PROD-Cluster"))
 		var n int64
 		if err := db.QueryRow("SELECT count(*) FROM numbers WHERE g = 3").Scan(&n); err != nil {
 			t.Fatal(err)
@@ -274,7 +274,7 @@ func TestDetectsGreenAndSendsHeaders(t *testing.T) {
 			t.Fatalf("detection should have met one 456 from blue: %+v", st)
 		}
 		// A wrong cluster name is refused by the simulator: the header is really sent.
-		bad, _ := openDB(t, srv, e6data.WithClusterName("other"))
+		bad, _ := openDB(t, srv, e6data.WithSetting("ClusterName", "other"))
 		if err := bad.Ping(); err == nil {
 			t.Fatal("wrong cluster-name accepted: header not sent?")
 		}

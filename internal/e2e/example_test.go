@@ -25,9 +25,9 @@ func openExampleDB() (db *sql.DB, stop func()) {
 	host, p, _ := net.SplitHostPort(sim.Addr())
 	port, _ := strconv.Atoi(p)
 	cfg, err := e6data.LoadConfig("", nil, // no DSN, no environment: options only
-		e6data.WithHost(host), e6data.WithPort(port),
+		e6data.WithSetting("Host", host), e6data.WithSetting("Port", strconv.Itoa(port)),
 		e6data.WithCredentials("me@example.com", "my-token"),
-		e6data.WithCatalog("sample"), e6data.WithDatabase("main"),
+		e6data.WithSetting("Catalog", "sample"), e6data.WithSetting("Database", "main"),
 		e6data.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		log.Fatal(err)

@@ -70,9 +70,9 @@ func testConfig(t testing.TB, srv *e6sim.Server, opts ...e6data.Option) *e6data.
 		t.Fatal(err)
 	}
 	p, _ := strconv.Atoi(port)
-	base := []e6data.Option{e6data.WithHost(host), e6data.WithPort(p), e6data.WithCredentials("alice@example.com", simToken),
-		e6data.WithCatalog("sample"), e6data.WithDatabase("main"), e6data.WithRetry(5, 100*time.Millisecond),
-		e6data.WithLogger(slog.New(slog.DiscardHandler)), e6data.WithClusterName(clusterName(srv))}
+	base := []e6data.Option{e6data.WithSetting("Host", host), e6data.WithSetting("Port", strconv.Itoa(p)), e6data.WithCredentials("alice@example.com", simToken),
+		e6data.WithSetting("Catalog", "sample"), e6data.WithSetting("Database", "main"), e6data.WithRetry(5, 100*time.Millisecond),
+		e6data.WithLogger(slog.New(slog.DiscardHandler)), e6data.WithSetting("ClusterName", clusterName(srv))}
 	cfg, err := e6data.LoadConfig("", nil, append(base, opts...)...)
 	if err != nil {
 		t.Fatal(err)

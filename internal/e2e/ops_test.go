@@ -294,7 +294,7 @@ func TestOpsDryRun(t *testing.T) {
 	srv := startSim(t, e6sim.Config{})
 	for _, catalog := range []string{"sample", ""} {
 		t.Run("catalog="+catalog, func(t *testing.T) {
-			db, _ := openDB(t, srv, e6data.WithCatalog(catalog))
+			db, _ := openDB(t, srv, e6data.WithSetting("Catalog", catalog))
 			ctx := context.Background()
 			before := srv.Stats()
 			err := e6data.Raw(ctx, db, func(c e6data.Conn) error {
@@ -342,7 +342,7 @@ func TestOpsMetadataListings(t *testing.T) {
 	srv := startSim(t, e6sim.Config{})
 	for _, catalog := range []string{"sample", ""} {
 		t.Run("configured="+catalog, func(t *testing.T) {
-			db, _ := openDB(t, srv, e6data.WithCatalog(catalog))
+			db, _ := openDB(t, srv, e6data.WithSetting("Catalog", catalog))
 			ctx := context.Background()
 			sc, err := db.Conn(ctx)
 			if err != nil {

@@ -217,12 +217,12 @@ var paramModes = []struct {
 
 // TestParamsRoundTrip sends every value of the corpus through `SELECT ?`
 // and checks it comes back exactly, with client-side literals (default)
-// and with server-side parameters (WithServerSideParams).
+// and with server-side parameters (the server-side-params setting).
 func TestParamsRoundTrip(t *testing.T) {
 	srv := startSim(t, e6sim.Config{})
 	for _, mode := range paramModes {
 		t.Run(mode.name, func(t *testing.T) {
-			db, _ := openDB(t, srv, e6data.WithServerSideParams(mode.server))
+			db, _ := openDB(t, srv, e6data.WithSetting("ServerSideParams", strconv.FormatBool(mode.server)))
 			db.SetMaxOpenConns(1)
 			for _, c := range paramCorpus(t) {
 				if mode.server && !c.server {
@@ -451,7 +451,7 @@ func TestParamsInvalidUTF8(t *testing.T) {
 // read as other bytes.
 func TestParamsBytesServerSideRefused(t *testing.T) {
 	srv := startSim(t, e6sim.Config{})
-	db, _ := openDB(t, srv, e6data.WithServerSideParams(true))
+	db, _ := openDB(t, srv, e6data.WithSetting("ServerSideParams", "true"))
 	var got []byte
 	err := db.QueryRow("SELECT ?", []byte{0xDE, 0xAD}).Scan(&got)
 	if err == nil || !strings.Contains(err.Error(), "[]byte") || !strings.Contains(err.Error(), "client-side") {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
@@ -39,7 +40,7 @@ func TestPrefetchDeliversEveryBatchInOrder(t *testing.T) {
 	srv := startSim(t, e6sim.Config{ChunkRows: 97})
 	for _, depth := range []int{0, 1, 2, 5} {
 		t.Run(fmt.Sprint("depth", depth), func(t *testing.T) {
-			db, _ := openDB(t, srv, e6data.WithPrefetch(depth))
+			db, _ := openDB(t, srv, e6data.WithSetting("PrefetchDepth", strconv.Itoa(depth)))
 			rows, err := db.QueryContext(context.Background(),
 				"SELECT id, 'row-' || id AS s FROM numbers WHERE id < 5000 ORDER BY id")
 			if err != nil {
@@ -71,7 +72,7 @@ func TestPrefetchRunsAheadWhileTheApplicationScans(t *testing.T) {
 	for _, depth := range []int{0, 1, 3} {
 		t.Run(fmt.Sprint("depth", depth), func(t *testing.T) {
 			srv := startSim(t, e6sim.Config{ChunkRows: 10})
-			db, _ := openDB(t, srv, e6data.WithPrefetch(depth))
+			db, _ := openDB(t, srv, e6data.WithSetting("PrefetchDepth", strconv.Itoa(depth)))
 			rows, err := db.QueryContext(context.Background(), "SELECT id FROM numbers WHERE id < 1000 ORDER BY id")
 			if err != nil {
 				t.Fatal(err)
@@ -102,7 +103,7 @@ func TestPrefetchStopsOnCloseAndCancel(t *testing.T) {
 	for _, how := range []string{"close", "cancel"} {
 		t.Run(how, func(t *testing.T) {
 			srv := startSim(t, e6sim.Config{ChunkRows: 10})
-			db, _ := openDB(t, srv, e6data.WithPrefetch(2))
+			db, _ := openDB(t, srv, e6data.WithSetting("PrefetchDepth", "2"))
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			rows, err := db.QueryContext(ctx, "SELECT id FROM numbers WHERE id < 1000 ORDER BY id")
@@ -150,7 +151,7 @@ func TestPrefetchStopsOnCloseAndCancel(t *testing.T) {
 // application received.
 func TestPrefetchFailureAfterPrefetchedBatches(t *testing.T) {
 	srv := startSim(t, e6sim.Config{ChunkRows: 10})
-	db, _ := openDB(t, srv, e6data.WithPrefetch(3))
+	db, _ := openDB(t, srv, e6data.WithSetting("PrefetchDepth", "3"))
 	rows, err := db.QueryContext(context.Background(), "SELECT id FROM numbers WHERE id < 1000 ORDER BY id")
 	if err != nil {
 		t.Fatal(err)
@@ -185,7 +186,7 @@ func TestPrefetchFailureAfterPrefetchedBatches(t *testing.T) {
 // without prefetching: re-authenticate, ask again, lose and repeat nothing.
 func TestPrefetchAccessDeniedMidStream(t *testing.T) {
 	srv := startSim(t, e6sim.Config{ChunkRows: 10})
-	db, ctr := openDB(t, srv, e6data.WithPrefetch(2))
+	db, ctr := openDB(t, srv, e6data.WithSetting("PrefetchDepth", "2"))
 	rows, err := db.QueryContext(context.Background(), "SELECT id FROM numbers WHERE id < 1000 ORDER BY id")
 	if err != nil {
 		t.Fatal(err)

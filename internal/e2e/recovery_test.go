@@ -158,7 +158,7 @@ func TestOneBudgetPerCall(t *testing.T) {
 // again; the scan completes.
 func TestMidStream503Resent(t *testing.T) {
 	srv := startSim(t, e6sim.Config{ChunkRows: 100})
-	db, _ := openDB(t, srv, e6data.WithPrefetch(0))
+	db, _ := openDB(t, srv, e6data.WithSetting("PrefetchDepth", "0"))
 	rows, err := db.Query("SELECT * FROM range(2000)")
 	if err != nil {
 		t.Fatal(err)
@@ -246,7 +246,7 @@ func TestDetectionRecovers456(t *testing.T) {
 // a session of it, from a connection already on the new stack.
 func TestStatusCancelOnDrainingStack(t *testing.T) {
 	srv := startSim(t, e6sim.Config{ChunkRows: 10})
-	db, _ := openDB(t, srv, e6data.WithPrefetch(0))
+	db, _ := openDB(t, srv, e6data.WithSetting("PrefetchDepth", "0"))
 	ctx := context.Background()
 	c1, err := db.Conn(ctx)
 	if err != nil {
@@ -489,7 +489,7 @@ func TestCloseEndsBackoff(t *testing.T) {
 // the fetch's budget and says so; the query is not called interrupted.
 func TestMidStreamRefusalExhausted(t *testing.T) {
 	srv := startSim(t, e6sim.Config{ChunkRows: 100})
-	db, _ := openDB(t, srv, e6data.WithPrefetch(0), e6data.WithRetry(3, 100*time.Millisecond))
+	db, _ := openDB(t, srv, e6data.WithSetting("PrefetchDepth", "0"), e6data.WithRetry(3, 100*time.Millisecond))
 	rows, err := db.Query("SELECT * FROM range(2000)")
 	if err != nil {
 		t.Fatal(err)

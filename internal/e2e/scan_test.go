@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"strconv"
 	"testing"
 
 	"github.com/e6go/e6data"
@@ -78,7 +79,7 @@ func TestScannedValuesOutliveTheirBatch(t *testing.T) {
 	srv := startSim(t, e6sim.Config{ChunkRows: 7})
 	for _, depth := range []int{0, 2} {
 		t.Run(fmt.Sprint("depth", depth), func(t *testing.T) {
-			db, _ := openDB(t, srv, e6data.WithPrefetch(depth))
+			db, _ := openDB(t, srv, e6data.WithSetting("PrefetchDepth", strconv.Itoa(depth)))
 			rows, err := db.QueryContext(context.Background(),
 				"SELECT id, CAST(id AS INTEGER) AS i, id / 4 AS d, 'v' || id AS s FROM numbers WHERE id < 200 ORDER BY id")
 			if err != nil {

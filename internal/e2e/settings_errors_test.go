@@ -70,7 +70,7 @@ func TestSendSizeLimitSaysWhatItIs(t *testing.T) {
 // An unknown cluster name is ErrClusterNotFound, not a failed query.
 func TestClusterNotFoundSaysWhatItIs(t *testing.T) {
 	srv := startSim(t, e6sim.Config{ClusterName: "prod"})
-	db, _ := openDB(t, srv, e6data.WithClusterName("staging"))
+	db, _ := openDB(t, srv, e6data.WithSetting("ClusterName", "staging"))
 	err := db.Ping()
 	wantErrNaming(t, err, e6data.ErrClusterNotFound, e6data.ErrQueryFailed, "staging")
 }

@@ -34,7 +34,7 @@ func startTLSSim(t *testing.T, certFile, keyFile, clientCA string) *e6sim.Server
 // tlsQuery runs SELECT 1 over a fresh connector and returns its error.
 func tlsQuery(t *testing.T, srv *e6sim.Server, opts ...e6data.Option) error {
 	t.Helper()
-	opts = append([]e6data.Option{e6data.WithSecure(true), e6data.WithRetry(3, 100*time.Millisecond)}, opts...)
+	opts = append([]e6data.Option{e6data.WithSetting("Secure", "true"), e6data.WithRetry(3, 100*time.Millisecond)}, opts...)
 	db, _ := openDB(t, srv, opts...)
 	var one int
 	err := db.QueryRow("SELECT 1").Scan(&one)
@@ -74,7 +74,7 @@ func TestTLSVerifiedWithCustomCA(t *testing.T) {
 	ca := testpki.New(t, "e6data-test")
 	cert, key := ca.Issue("server", testpki.Leaf{DNS: []string{"localhost"}, IPs: loopbackIPs})
 	srv := startTLSSim(t, cert, key, "")
-	if err := tlsQuery(t, srv, e6data.WithCAFile(ca.CAFile)); err != nil {
+	if err := tlsQuery(t, srv, e6data.WithSetting("CAFile", ca.CAFile), e6data.WithSetting("Secure", "true")); err != nil {
 		t.Fatalf("verified TLS with the custom CA file: %v", err)
 	}
 	pemData, err := os.ReadFile(ca.CAFile)
@@ -85,11 +85,11 @@ func TestTLSVerifiedWithCustomCA(t *testing.T) {
 		t.Fatalf("verified TLS with the CA given as PEM: %v", err)
 	}
 	// By name: the certificate holds localhost too.
-	if err := tlsQuery(t, srv, e6data.WithCAFile(ca.CAFile), e6data.WithServerName("localhost")); err != nil {
+	if err := tlsQuery(t, srv, e6data.WithSetting("CAFile", ca.CAFile), e6data.WithSetting("Secure", "true"), e6data.WithSetting("ServerName", "localhost")); err != nil {
 		t.Fatalf("verified TLS checked against localhost: %v", err)
 	}
 	// The connection really is TLS: a plaintext client is refused.
-	if err := tlsQuery(t, srv, e6data.WithSecure(false)); err == nil {
+	if err := tlsQuery(t, srv, e6data.WithSetting("Secure", "false")); err == nil {
 		t.Fatal("a plaintext client was served by a TLS simulator")
 	}
 }
@@ -103,7 +103,7 @@ func TestTLSUnknownAuthority(t *testing.T) {
 	checkTLSFailure(t, srv, 0, err, "certificate", "unknown authority")
 	// Nor does another CA.
 	other := testpki.New(t, "other")
-	err = tlsQuery(t, srv, e6data.WithCAFile(other.CAFile))
+	err = tlsQuery(t, srv, e6data.WithSetting("CAFile", other.CAFile), e6data.WithSetting("Secure", "true"))
 	checkTLSFailure(t, srv, 0, err, "certificate", "unknown authority")
 }
 
@@ -111,14 +111,14 @@ func TestTLSHostnameMismatch(t *testing.T) {
 	ca := testpki.New(t, "e6data-test")
 	cert, key := ca.Issue("server", testpki.Leaf{DNS: []string{"engine.example.com"}})
 	srv := startTLSSim(t, cert, key, "")
-	err := tlsQuery(t, srv, e6data.WithCAFile(ca.CAFile))
+	err := tlsQuery(t, srv, e6data.WithSetting("CAFile", ca.CAFile), e6data.WithSetting("Secure", "true"))
 	checkTLSFailure(t, srv, 0, err, "certificate", "127.0.0.1")
 	// With the right server name it is accepted; with a wrong one it is not.
-	if err := tlsQuery(t, srv, e6data.WithCAFile(ca.CAFile), e6data.WithServerName("engine.example.com")); err != nil {
+	if err := tlsQuery(t, srv, e6data.WithSetting("CAFile", ca.CAFile), e6data.WithSetting("Secure", "true"), e6data.WithSetting("ServerName", "engine.example.com")); err != nil {
 		t.Fatalf("server name override: %v", err)
 	}
 	before := authCalls(srv)
-	err = tlsQuery(t, srv, e6data.WithCAFile(ca.CAFile), e6data.WithServerName("other.example.com"))
+	err = tlsQuery(t, srv, e6data.WithSetting("CAFile", ca.CAFile), e6data.WithSetting("Secure", "true"), e6data.WithSetting("ServerName", "other.example.com"))
 	checkTLSFailure(t, srv, before, err, "certificate", "other.example.com")
 }
 
@@ -126,7 +126,7 @@ func TestTLSExpiredCertificate(t *testing.T) {
 	ca := testpki.New(t, "e6data-test")
 	cert, key := ca.Issue("server", testpki.Leaf{IPs: loopbackIPs, NotAfter: time.Now().Add(-time.Hour)})
 	srv := startTLSSim(t, cert, key, "")
-	err := tlsQuery(t, srv, e6data.WithCAFile(ca.CAFile))
+	err := tlsQuery(t, srv, e6data.WithSetting("CAFile", ca.CAFile), e6data.WithSetting("Secure", "true"))
 	checkTLSFailure(t, srv, 0, err, "certificate", "expired")
 }
 
@@ -137,7 +137,7 @@ func TestTLSMutual(t *testing.T) {
 	ccert, ckey := clientCA.Issue("client", testpki.Leaf{Client: true})
 	srv := startTLSSim(t, cert, key, clientCA.CAFile)
 
-	if err := tlsQuery(t, srv, e6data.WithCAFile(ca.CAFile), e6data.WithClientCert(ccert, ckey)); err != nil {
+	if err := tlsQuery(t, srv, e6data.WithSetting("CAFile", ca.CAFile), e6data.WithSetting("Secure", "true"), e6data.WithSetting("ClientCertFile", ccert), e6data.WithSetting("ClientKeyFile", ckey)); err != nil {
 		t.Fatalf("mutual TLS with a client certificate: %v", err)
 	}
 	// Without a client certificate, or with one the server's client CA did
@@ -148,8 +148,8 @@ func TestTLSMutual(t *testing.T) {
 	before := authCalls(srv)
 	stranger, skey := ca.Issue("stranger", testpki.Leaf{Client: true})
 	for name, opts := range map[string][]e6data.Option{
-		"no client certificate":          {e6data.WithCAFile(ca.CAFile)},
-		"a certificate of another CA":    {e6data.WithCAFile(ca.CAFile), e6data.WithClientCert(stranger, skey)},
+		"no client certificate":          {e6data.WithSetting("CAFile", ca.CAFile), e6data.WithSetting("Secure", "true")},
+		"a certificate of another CA":    {e6data.WithSetting("CAFile", ca.CAFile), e6data.WithSetting("Secure", "true"), e6data.WithSetting("ClientCertFile", stranger), e6data.WithSetting("ClientKeyFile", skey)},
 		"no client certificate, TLS 1.2": {e6data.WithTLSConfig(tls12(t, ca.CAFile, "", ""))},
 		"another CA's certificate, 1.2":  {e6data.WithTLSConfig(tls12(t, ca.CAFile, stranger, skey))},
 	} {
@@ -204,7 +204,7 @@ func TestTLSMinimumVersion(t *testing.T) {
 	}
 	srv := startSim(t, e6sim.Config{TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert},
 		MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11}}) //nolint:gosec // the old version is the point
-	err = tlsQuery(t, srv, e6data.WithCAFile(ca.CAFile))
+	err = tlsQuery(t, srv, e6data.WithSetting("CAFile", ca.CAFile), e6data.WithSetting("Secure", "true"))
 	checkTLSFailure(t, srv, 0, err, "protocol version")
 }
 
@@ -219,7 +219,7 @@ func TestTLSInsecureSkipVerifyWarns(t *testing.T) {
 	ca := testpki.New(t, "e6data-test")
 	cert, key := ca.Issue("server", testpki.Leaf{DNS: []string{"engine.example.com"}, NotAfter: time.Now().Add(-time.Hour)})
 	srv := startTLSSim(t, cert, key, "")
-	for _, opt := range []e6data.Option{e6data.WithInsecureSkipVerify(true), e6data.WithSetting("insecure-skip-verify", "true"),
+	for _, opt := range []e6data.Option{e6data.WithSetting("InsecureSkipVerify", "true"), e6data.WithSetting("Secure", "true"), e6data.WithSetting("insecure-skip-verify", "true"),
 		e6data.WithTLSConfig(&tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12})} {
 		var logs bytes.Buffer
 		logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -247,7 +247,7 @@ func TestTLSWithSeveralGRPCConnections(t *testing.T) {
 		dials.Add(1)
 		return (&net.Dialer{}).DialContext(ctx, "tcp", addr)
 	})
-	c, err := e6data.NewConnector(testConfig(t, srv, e6data.WithSecure(true), e6data.WithCAFile(ca.CAFile), e6data.WithGRPCConnections(3), e6data.WithDialOptions(dialer)))
+	c, err := e6data.NewConnector(testConfig(t, srv, e6data.WithSetting("Secure", "true"), e6data.WithSetting("CAFile", ca.CAFile), e6data.WithSetting("GRPCConnections", "3"), e6data.WithDialOptions(dialer)))
 	if err != nil {
 		t.Fatal(err)
 	}

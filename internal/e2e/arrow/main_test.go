@@ -59,8 +59,8 @@ func connector(t testing.TB, addr string, opts ...e6data.Option) *e6data.Connect
 		t.Fatal(err)
 	}
 	p, _ := strconv.Atoi(port)
-	base := []e6data.Option{e6data.WithHost(host), e6data.WithPort(p), e6data.WithCredentials("alice@example.com", "token"),
-		e6data.WithCatalog("sample"), e6data.WithDatabase("main"), e6data.WithRetry(5, 100*time.Millisecond),
+	base := []e6data.Option{e6data.WithSetting("Host", host), e6data.WithSetting("Port", strconv.Itoa(p)), e6data.WithCredentials("alice@example.com", "token"),
+		e6data.WithSetting("Catalog", "sample"), e6data.WithSetting("Database", "main"), e6data.WithRetry(5, 100*time.Millisecond),
 		e6data.WithLogger(slog.New(slog.DiscardHandler))}
 	cfg, err := e6data.LoadConfig("", nil, append(base, opts...)...)
 	if err != nil {
