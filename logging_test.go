@@ -8,91 +8,17 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"google.golang.org/grpc/grpclog"
+
+	"github.com/e6go/e6data/internal/logcapture"
 )
 
-// captureHandler records every record it is given, with its attributes
-// flattened ("group.key"), including those added by WithAttrs.
-type captureHandler struct {
-	mu      *sync.Mutex
-	records *[]captured
-	attrs   []slog.Attr
-	level   slog.Level
-}
+// newCapture returns a slog handler that records what the connector logs.
+func newCapture() *logcapture.Handler { return logcapture.New() }
 
-type captured struct {
-	level slog.Level
-	msg   string
-	attrs map[string]string
-}
-
-func newCapture() *captureHandler {
-	return &captureHandler{mu: &sync.Mutex{}, records: &[]captured{}, level: slog.LevelDebug - 10}
-}
-
-func (h *captureHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level }
-func (h *captureHandler) Handle(_ context.Context, r slog.Record) error {
-	c := captured{level: r.Level, msg: r.Message, attrs: map[string]string{}}
-	var add func(prefix string, a slog.Attr)
-	add = func(prefix string, a slog.Attr) {
-		v := a.Value.Resolve()
-		if v.Kind() == slog.KindGroup {
-			for _, g := range v.Group() {
-				add(prefix+a.Key+".", g)
-			}
-			return
-		}
-		k := prefix + a.Key
-		if old, dup := c.attrs[k]; dup {
-			c.attrs[k] = old + "|" + v.String()
-		} else {
-			c.attrs[k] = v.String()
-		}
-	}
-	for _, a := range h.attrs {
-		add("", a)
-	}
-	r.Attrs(func(a slog.Attr) bool { add("", a); return true })
-	h.mu.Lock()
-	*h.records = append(*h.records, c)
-	h.mu.Unlock()
-	return nil
-}
-func (h *captureHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	n := *h
-	n.attrs = append(append([]slog.Attr(nil), h.attrs...), as...)
-	return &n
-}
-func (h *captureHandler) WithGroup(name string) slog.Handler {
-	// Good enough for these tests: attributes after a group are recorded
-	// under "name." by wrapping them.
-	return &groupCapture{h: h, name: name}
-}
-
-type groupCapture struct {
-	h    *captureHandler
-	name string
-}
-
-func (g *groupCapture) Enabled(ctx context.Context, l slog.Level) bool { return g.h.Enabled(ctx, l) }
-func (g *groupCapture) Handle(ctx context.Context, r slog.Record) error {
-	nr := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
-	var as []any
-	r.Attrs(func(a slog.Attr) bool { as = append(as, a); return true })
-	nr.AddAttrs(slog.Group(g.name, as...))
-	return g.h.Handle(ctx, nr)
-}
-func (g *groupCapture) WithAttrs(as []slog.Attr) slog.Handler { return g }
-func (g *groupCapture) WithGroup(string) slog.Handler         { return g }
-
-func (h *captureHandler) all() []captured {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]captured(nil), *h.records...)
-}
+type captured = logcapture.Record
 
 func TestLoggerLevelsPerComponent(t *testing.T) {
 	capt := newCapture()
@@ -113,12 +39,12 @@ func TestLoggerLevelsPerComponent(t *testing.T) {
 		l.Log(context.Background(), LevelCritical, "critical")
 	}
 	got := map[string][]string{}
-	for _, r := range capt.all() {
-		comp := r.attrs["component"]
+	for _, r := range capt.Records() {
+		comp := r.Attrs["component"]
 		if strings.Contains(comp, "|") {
 			t.Errorf("component attribute given twice: %q", comp)
 		}
-		got[comp] = append(got[comp], r.msg)
+		got[comp] = append(got[comp], r.Msg)
 	}
 	want := map[string]string{
 		"connector": "warn error critical warn error critical",
@@ -131,10 +57,10 @@ func TestLoggerLevelsPerComponent(t *testing.T) {
 		}
 	}
 	// A component given on the record itself is filtered too.
-	before := len(capt.all())
+	before := len(capt.Records())
 	strat.Debug("kept")
 	log.Warn("dropped", "component", ComponentGRPC)
-	if n := len(capt.all()) - before; n != 1 {
+	if n := len(capt.Records()) - before; n != 1 {
 		t.Errorf("%d records, want 1", n)
 	}
 }
@@ -187,8 +113,7 @@ func TestLoggerTextJSONStdoutStderr(t *testing.T) {
 }
 
 func TestLoggerUserLoggerKeepsLevels(t *testing.T) {
-	capt := newCapture()
-	capt.level = slog.LevelInfo // the user's own level applies too
+	capt := logcapture.NewLevel(slog.LevelInfo) // the user's own level applies too
 	c, err := LoadConfig("", baseEnv("E6DATA_STRATEGY_LOG_LEVEL=DEBUG"), WithLogger(slog.New(capt)))
 	if err != nil {
 		t.Fatal(err)
@@ -197,7 +122,7 @@ func TestLoggerUserLoggerKeepsLevels(t *testing.T) {
 	log.Debug("a")
 	log.With("component", "strategy").Debug("b")
 	log.Info("c")
-	if got := capt.all(); len(got) != 1 || got[0].msg != "c" {
+	if got := capt.Records(); len(got) != 1 || got[0].Msg != "c" {
 		t.Errorf("records %v", got)
 	}
 }
@@ -246,13 +171,13 @@ func TestLoggerNeverShowsToken(t *testing.T) {
 	log.Warn(fmt.Sprintf("%v %+v %#v %s", c, c, c, c))
 	c.logDiagnostics(context.Background(), log)
 
-	recs := capt.all()
+	recs := capt.Records()
 	if len(recs) < 2 {
 		t.Fatalf("records: %v", recs)
 	}
 	for _, r := range recs {
-		all := r.msg
-		for k, v := range r.attrs {
+		all := r.Msg
+		for k, v := range r.Attrs {
 			all += " " + k + "=" + v
 		}
 		for _, secret := range []string{testToken, "hunter2-pass", "abc123", "xyz789", "b3ar3r", escapeDSN(testToken, "")} {
@@ -263,12 +188,12 @@ func TestLoggerNeverShowsToken(t *testing.T) {
 	}
 	first := recs[0]
 	for _, k := range []string{"password", "access_token", "client_secret", "Authorization", "nested.tokenish"} {
-		if first.attrs[k] != redactedValue {
-			t.Errorf("%s = %q, want redacted", k, first.attrs[k])
+		if first.Attrs[k] != redactedValue {
+			t.Errorf("%s = %q, want redacted", k, first.Attrs[k])
 		}
 	}
-	if first.attrs["note"] != "contains "+redactedValue || !strings.Contains(first.attrs["err"], redactedValue) {
-		t.Errorf("values not redacted in place: %v", first.attrs)
+	if first.Attrs["note"] != "contains "+redactedValue || !strings.Contains(first.Attrs["err"], redactedValue) {
+		t.Errorf("values not redacted in place: %v", first.Attrs)
 	}
 }
 
@@ -350,11 +275,11 @@ func TestLoggerGRPCAdapter(t *testing.T) {
 			g.Fatalln("fl")
 			g.Fatalf("%s", "ff")
 			var msgs []string
-			for _, r := range capt.all() {
-				if r.attrs["component"] != "grpc" {
-					t.Errorf("component %q", r.attrs["component"])
+			for _, r := range capt.Records() {
+				if r.Attrs["component"] != "grpc" {
+					t.Errorf("component %q", r.Attrs["component"])
 				}
-				msgs = append(msgs, r.msg)
+				msgs = append(msgs, r.Msg)
 			}
 			if got := strings.Join(msgs, " "); got != tc.want {
 				t.Errorf("got %q, want %q", got, tc.want)
@@ -362,8 +287,8 @@ func TestLoggerGRPCAdapter(t *testing.T) {
 			if g.V(2) != tc.verbose || !g.V(0) {
 				t.Errorf("V(2) = %v", g.V(2))
 			}
-			if last := capt.all()[len(capt.all())-1]; last.level != LevelCritical {
-				t.Errorf("Fatal level %v", last.level)
+			if last := capt.Records()[len(capt.Records())-1]; last.Level != LevelCritical {
+				t.Errorf("Fatal level %v", last.Level)
 			}
 		})
 	}
@@ -452,26 +377,26 @@ func TestConnectorLoggersRedactRotatedTokens(t *testing.T) {
 	ctr.log.Warn("connector warn")
 	ctr.log.Error("connector error")
 	var got []string
-	for _, r := range capt.all() {
-		text := r.msg
-		for k, v := range r.attrs {
+	for _, r := range capt.Records() {
+		text := r.Msg
+		for k, v := range r.Attrs {
 			text += " " + k + "=" + v
 		}
 		if strings.Contains(text, "SECRET") {
 			t.Errorf("a secret shows: %s", text)
 		}
-		if r.attrs["transition_type"] == "test" || strings.HasPrefix(r.msg, "connector ") || strings.HasPrefix(r.msg, "debugging auth") {
-			got = append(got, r.level.String()+" "+r.attrs["component"]+" "+strings.SplitN(r.msg, " ", 2)[0])
+		if r.Attrs["transition_type"] == "test" || strings.HasPrefix(r.Msg, "connector ") || strings.HasPrefix(r.Msg, "debugging auth") {
+			got = append(got, r.Level.String()+" "+r.Attrs["component"]+" "+strings.SplitN(r.Msg, " ", 2)[0])
 		}
 	}
 	want := []string{"ERROR connector debugging", "DEBUG strategy strategy", "ERROR connector connector"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("records %q, want %q", got, want)
 	}
-	recs := capt.all()
+	recs := capt.Records()
 	for _, r := range recs {
-		if strings.HasPrefix(r.msg, "debugging auth") {
-			if !strings.Contains(r.msg, redactedValue) || !strings.Contains(r.attrs["note"], redactedValue) || !strings.Contains(r.attrs["error"], redactedValue) {
+		if strings.HasPrefix(r.Msg, "debugging auth") {
+			if !strings.Contains(r.Msg, redactedValue) || !strings.Contains(r.Attrs["note"], redactedValue) || !strings.Contains(r.Attrs["error"], redactedValue) {
 				t.Errorf("rotated tokens not redacted: %+v", r)
 			}
 		}

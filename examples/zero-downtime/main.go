@@ -35,7 +35,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"time"
 
@@ -105,13 +104,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return fail(err)
 		}
 	}
-	host, portText, err := net.SplitHostPort(engine)
+	host, port, err := net.SplitHostPort(engine)
 	if err != nil {
 		return fail(fmt.Errorf("-addr %q: %w", engine, err))
-	}
-	port, err := strconv.Atoi(portText)
-	if err != nil {
-		return fail(fmt.Errorf("-addr %q: bad port", engine))
 	}
 
 	logger := slog.New(slog.DiscardHandler)
@@ -119,8 +114,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
 	cfg, err := e6data.LoadConfig("", nil,
-		e6data.WithSetting("Host", host), e6data.WithSetting("Port", strconv.Itoa(port)), e6data.WithCredentials("demo@example.com", "demo-token"),
-		e6data.WithSetting("Catalog", "sample"), e6data.WithSetting("Database", "main"),
+		e6data.WithSetting("host", host), e6data.WithSetting("port", port), e6data.WithCredentials("demo@example.com", "demo-token"),
+		e6data.WithSetting("catalog", "sample"), e6data.WithSetting("database", "main"),
 		e6data.WithPool(*workers, 1, 0, 0),
 		// Poll a resuming cluster often: the simulator resumes in moments.
 		e6data.WithSetting("ResumePollInterval", "0.2"),

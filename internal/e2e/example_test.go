@@ -8,7 +8,6 @@ import (
 	"log"
 	"log/slog"
 	"net"
-	"strconv"
 
 	"github.com/e6go/e6data"
 	"github.com/e6go/e6data/e6sim"
@@ -22,12 +21,11 @@ func openExampleDB() (db *sql.DB, stop func()) {
 	if err != nil {
 		log.Fatal(err)
 	}
-	host, p, _ := net.SplitHostPort(sim.Addr())
-	port, _ := strconv.Atoi(p)
+	host, port, _ := net.SplitHostPort(sim.Addr())
 	cfg, err := e6data.LoadConfig("", nil, // no DSN, no environment: options only
-		e6data.WithSetting("Host", host), e6data.WithSetting("Port", strconv.Itoa(port)),
+		e6data.WithSetting("host", host), e6data.WithSetting("port", port),
 		e6data.WithCredentials("me@example.com", "my-token"),
-		e6data.WithSetting("Catalog", "sample"), e6data.WithSetting("Database", "main"),
+		e6data.WithSetting("catalog", "sample"), e6data.WithSetting("database", "main"),
 		e6data.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		log.Fatal(err)

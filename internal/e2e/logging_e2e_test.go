@@ -17,6 +17,7 @@ import (
 
 	"github.com/e6go/e6data"
 	"github.com/e6go/e6data/e6sim"
+	"github.com/e6go/e6data/internal/e2e/e2esim"
 )
 
 const logStaticToken = "static-SECRET-77aa"
@@ -24,8 +25,8 @@ const logStaticToken = "static-SECRET-77aa"
 // recordText is everything a record shows: message, keys and values.
 func recordText(r captured) string {
 	var b strings.Builder
-	b.WriteString(r.msg)
-	for k, v := range r.attrs {
+	b.WriteString(r.Msg)
+	for k, v := range r.Attrs {
 		b.WriteString(" " + k + "=" + v)
 	}
 	return b.String()
@@ -97,7 +98,7 @@ func TestLoggingWorkloadStrategyRecordsAndNoSecrets(t *testing.T) {
 		// connector logs it: TestConnectorLoggersRedactRotatedTokens in the
 		// root package, which logs through the connector's own loggers.)
 
-		recs := capt.all()
+		recs := capt.Records()
 		secrets := []string{"SECRET"}
 		texts := []string{ctr.Config().String(), fmt.Sprintf("%v %+v", ctr.Config(), ctr.Config())}
 		for _, d := range ctr.Config().Diagnostics() {
@@ -120,35 +121,35 @@ func TestLoggingWorkloadStrategyRecordsAndNoSecrets(t *testing.T) {
 		// query_id where a query caused the transition.
 		types := map[string][]captured{}
 		for _, r := range recs {
-			if r.attrs["component"] != e6data.ComponentStrategy {
+			if r.Attrs["component"] != e6data.ComponentStrategy {
 				continue
 			}
 			for _, k := range []string{"strategy", "transition_type", "cluster"} {
-				if r.attrs[k] == "" {
-					t.Errorf("strategy record %q has no %s: %v", r.msg, k, r.attrs)
+				if r.Attrs[k] == "" {
+					t.Errorf("strategy record %q has no %s: %v", r.Msg, k, r.Attrs)
 				}
 			}
-			if _, ok := r.attrs["query_id"]; !ok && strings.HasPrefix(r.msg, "strategy ") {
-				t.Errorf("transition record without query_id: %v", r.attrs)
+			if _, ok := r.Attrs["query_id"]; !ok && strings.HasPrefix(r.Msg, "strategy ") {
+				t.Errorf("transition record without query_id: %v", r.Attrs)
 			}
-			if want := srv.Addr() + "/" + clusterName(srv); r.attrs["cluster"] != want { // host:port/cluster-name
-				t.Errorf("cluster = %q, want %q", r.attrs["cluster"], want)
+			if want := srv.Addr() + "/" + e2esim.ClusterName(srv); r.Attrs["cluster"] != want { // host:port/cluster-name
+				t.Errorf("cluster = %q, want %q", r.Attrs["cluster"], want)
 			}
-			types[r.attrs["transition_type"]] = append(types[r.attrs["transition_type"]], r)
+			types[r.Attrs["transition_type"]] = append(types[r.Attrs["transition_type"]], r)
 		}
 		for _, want := range []string{"detected", "announced", "switched", "invalidated", "recovered_456"} {
 			if len(types[want]) == 0 {
 				t.Errorf("no %q record; seen %v", want, slices.Sorted(mapKeys(types)))
 			}
 		}
-		if a := types["announced"]; len(a) > 0 && (a[0].attrs["strategy"] != "green" || !strings.HasPrefix(a[0].attrs["query_id"], "blue-q-")) {
-			t.Errorf("the announcement came on the in-flight blue query's call: %v", a[0].attrs)
+		if a := types["announced"]; len(a) > 0 && (a[0].Attrs["strategy"] != "green" || !strings.HasPrefix(a[0].Attrs["query_id"], "blue-q-")) {
+			t.Errorf("the announcement came on the in-flight blue query's call: %v", a[0].Attrs)
 		}
-		if r := types["recovered_456"]; len(r) > 0 && (r[0].attrs["from"] != "green" || r[0].attrs["strategy"] != "blue" || !strings.HasPrefix(r[0].attrs["query_id"], "blue-q-")) {
-			t.Errorf("recovered_456: %v", r[0].attrs)
+		if r := types["recovered_456"]; len(r) > 0 && (r[0].Attrs["from"] != "green" || r[0].Attrs["strategy"] != "blue" || !strings.HasPrefix(r[0].Attrs["query_id"], "blue-q-")) {
+			t.Errorf("recovered_456: %v", r[0].Attrs)
 		}
-		if inv := types["invalidated"]; len(inv) > 0 && inv[0].attrs["strategy"] != "green" {
-			t.Errorf("invalidated must name the stack found not live: %v", inv[0].attrs)
+		if inv := types["invalidated"]; len(inv) > 0 && inv[0].Attrs["strategy"] != "green" {
+			t.Errorf("invalidated must name the stack found not live: %v", inv[0].Attrs)
 		}
 	})
 }
@@ -196,14 +197,14 @@ func TestLoggingPerComponentLevelsFromEnvironment(t *testing.T) {
 			t.Fatal(err)
 		}
 		var strategy, connector []string
-		for _, r := range capt.all() {
-			switch r.attrs["component"] {
+		for _, r := range capt.Records() {
+			switch r.Attrs["component"] {
 			case e6data.ComponentStrategy:
-				strategy = append(strategy, r.level.String()+" "+r.msg)
+				strategy = append(strategy, r.Level.String()+" "+r.Msg)
 			default:
-				connector = append(connector, r.level.String()+" "+r.msg)
-				if r.level < slog.LevelError {
-					t.Errorf("connector record below ERROR: %v %q", r.level, r.msg)
+				connector = append(connector, r.Level.String()+" "+r.Msg)
+				if r.Level < slog.LevelError {
+					t.Errorf("connector record below ERROR: %v %q", r.Level, r.Msg)
 				}
 			}
 		}

@@ -13,11 +13,12 @@ import (
 
 	"github.com/e6go/e6data"
 	"github.com/e6go/e6data/e6sim"
+	"github.com/e6go/e6data/internal/e2e/e2esim"
 )
 
 // simDSN is a DSN for srv with the canary token and extra query keys.
 func simDSN(srv *e6sim.Server, query string) string {
-	return fmt.Sprintf("e6data://alice@example.com:%s@%s/main?catalog=sample&log-level=error&cluster-name=%s&%s", simToken, srv.Addr(), clusterName(srv), query)
+	return fmt.Sprintf("e6data://alice@example.com:%s@%s/main?catalog=sample&log-level=error&cluster-name=%s&%s", simToken, srv.Addr(), e2esim.ClusterName(srv), query)
 }
 
 func sessions(srv *e6sim.Server) int {

@@ -219,7 +219,7 @@ func TestTLSInsecureSkipVerifyWarns(t *testing.T) {
 	ca := testpki.New(t, "e6data-test")
 	cert, key := ca.Issue("server", testpki.Leaf{DNS: []string{"engine.example.com"}, NotAfter: time.Now().Add(-time.Hour)})
 	srv := startTLSSim(t, cert, key, "")
-	for _, opt := range []e6data.Option{e6data.WithSetting("InsecureSkipVerify", "true"), e6data.WithSetting("Secure", "true"), e6data.WithSetting("insecure-skip-verify", "true"),
+	for _, opt := range []e6data.Option{e6data.WithSetting("InsecureSkipVerify", "true"), e6data.WithSetting("insecure-skip-verify", "true"),
 		e6data.WithTLSConfig(&tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12})} {
 		var logs bytes.Buffer
 		logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
