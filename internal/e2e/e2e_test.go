@@ -344,27 +344,7 @@ func TestSessionExpiryIsTransparent(t *testing.T) {
 	signals(t, func(t *testing.T, sig e6sim.Signal) {
 		srv := startSim(t, e6sim.Config{Signal: sig, ChunkRows: 100})
 		db, _ := openDB(t, srv)
-		db.SetMaxOpenConns(1)
-		rows, err := db.Query("SELECT id FROM numbers WHERE id < 1000")
-		if err != nil {
-			t.Fatal(err)
-		}
-		n := 0
-		for rows.Next() {
-			n++
-			if n == 150 {
-				srv.ExpireSessions() // mid-query
-			}
-		}
-		if err := rows.Err(); err != nil || n != 1000 {
-			t.Fatalf("n=%d err=%v", n, err)
-		}
-		rows.Close()
-		srv.ExpireSessions()
-		var c int64
-		if err := db.QueryRow("SELECT count(*) FROM orders").Scan(&c); err != nil || c != 50 {
-			t.Fatalf("after expiry: %d %v", c, err)
-		}
+		sessionExpiryScenario(t, srv, db)
 	})
 }
 

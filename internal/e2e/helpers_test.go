@@ -62,3 +62,31 @@ func authCalls(srv *e6sim.Server) int64 {
 }
 
 func openQueries(srv *e6sim.Server) int { return e2esim.OpenQueries(srv) }
+
+// sessionExpiryScenario expires every session of srv in the middle of a
+// 1000-row scan on db's one connection and again between two queries; both
+// queries must complete with every row, the driver re-authenticating
+// twice.
+func sessionExpiryScenario(t *testing.T, srv *e6sim.Server, db *sql.DB) {
+	t.Helper()
+	db.SetMaxOpenConns(1)
+	rows, err := db.Query("SELECT id FROM numbers WHERE id < 1000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for rows.Next() {
+		if n++; n == 150 {
+			srv.ExpireSessions() // mid-query
+		}
+	}
+	if err := rows.Err(); err != nil || n != 1000 {
+		t.Fatalf("n=%d err=%v", n, err)
+	}
+	rows.Close()
+	srv.ExpireSessions()
+	var c int64
+	if err := db.QueryRow("SELECT count(*) FROM orders").Scan(&c); err != nil || c != 50 {
+		t.Fatalf("after expiry: %d %v", c, err)
+	}
+}

@@ -421,26 +421,7 @@ func TestTelemetryReauthentication(t *testing.T) {
 	srv := startSim(t, e6sim.Config{ChunkRows: 100})
 	tm := newTelemetry(t)
 	db, ctr := openDB(t, srv, tm.opts...)
-	db.SetMaxOpenConns(1)
-	rows, err := db.Query("SELECT id FROM numbers WHERE id < 1000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for rows.Next() {
-		if n++; n == 150 {
-			srv.ExpireSessions() // mid-query
-		}
-	}
-	if err := rows.Err(); err != nil || n != 1000 {
-		t.Fatalf("n=%d err=%v", n, err)
-	}
-	rows.Close()
-	srv.ExpireSessions()
-	var c int64
-	if err := db.QueryRow("SELECT count(*) FROM orders").Scan(&c); err != nil || c != 50 {
-		t.Fatalf("after expiry: %d %v", c, err)
-	}
+	sessionExpiryScenario(t, srv, db)
 	if r := tm.value(t, "e6data.reauthentications"); r != 2 || r != ctr.Stats().Reauths {
 		t.Fatalf("reauthentications = %d, connector stats %d; want 2", r, ctr.Stats().Reauths)
 	}
