@@ -18,7 +18,6 @@ import (
 // newCapture returns a slog handler that records what the connector logs.
 func newCapture() *logcapture.Handler { return logcapture.New() }
 
-type captured = logcapture.Record
 
 func TestLoggerLevelsPerComponent(t *testing.T) {
 	capt := newCapture()
