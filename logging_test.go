@@ -18,7 +18,6 @@ import (
 // newCapture returns a slog handler that records what the connector logs.
 func newCapture() *logcapture.Handler { return logcapture.New() }
 
-
 func TestLoggerLevelsPerComponent(t *testing.T) {
 	capt := newCapture()
 	c, err := LoadConfig("", baseEnv("E6DATA_LOG_LEVEL=WARNING", "E6DATA_STRATEGY_LOG_LEVEL=DEBUG", "E6DATA_GRPC_LOG_LEVEL=ERROR"),
