@@ -17,7 +17,7 @@ go version
 date -u
 
 echo "== chunk decoding (internal/wire)"
-bench -bench 'Chunk' -benchtime=1s ./internal/wire/
+bench -bench 'Chunk' -benchtime=1s ./internal/wire/ ./internal/wire/thriftref/
 echo "== call path overhead (internal/rpc)"
 bench -bench 'Invoke' -benchtime=1s -count=3 ./internal/rpc/
 echo "== database/sql scan path, and the driver's Next alone"

@@ -1,15 +1,11 @@
 package wire_test
 
 import (
-	"context"
 	"fmt"
 	"runtime"
 	"testing"
 
-	"github.com/apache/thrift/lib/go/thrift"
-
 	"github.com/e6go/e6data/internal/wire"
-	"github.com/e6go/e6data/internal/wire/thriftref"
 )
 
 // benchChunk is a rows-row LONG + DOUBLE + STRING chunk with some NULLs.
@@ -156,39 +152,6 @@ func BenchmarkDecodeChunkRecycled(b *testing.B) {
 			v.Int32s, v.Int64s, v.Float64s = nil, nil, nil
 		}
 		if err := wire.DecodeChunk(in, &out); err != nil {
-			b.Fatal(err)
-		}
-	}
-	reportRows(b, benchRows)
-}
-
-// BenchmarkDecodeChunkThriftLongDouble is the Apache Thrift generated
-// decoder on the LONG+DOUBLE bytes.
-func BenchmarkDecodeChunkThriftLongDouble(b *testing.B) {
-	c := benchChunk(benchRows)
-	c.Vectors = c.Vectors[:2]
-	benchThrift(b, c)
-}
-
-// BenchmarkDecodeChunkThrift decodes the same bytes with the code Apache
-// Thrift generates, for comparison.
-func BenchmarkDecodeChunkThrift(b *testing.B) { benchThrift(b, benchChunk(benchRows)) }
-
-func benchThrift(b *testing.B, c *wire.Chunk) {
-	in, err := wire.AppendChunk(nil, c)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx := context.Background()
-	buf := thrift.NewTMemoryBuffer()
-	p := thrift.NewTBinaryProtocolConf(buf, &thrift.TConfiguration{})
-	b.SetBytes(int64(len(in)))
-	b.ReportAllocs()
-	for b.Loop() {
-		buf.Reset()
-		buf.Write(in)
-		tc := thriftref.NewChunk()
-		if err := tc.Read(ctx, p); err != nil {
 			b.Fatal(err)
 		}
 	}

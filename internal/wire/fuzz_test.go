@@ -88,9 +88,10 @@ func FuzzDecodeMetadata(f *testing.F) {
 }
 
 // FuzzDecodeChunk: any input either fails with a *DecodeError or decodes
-// to a chunk that (a) the Thrift-generated code also reads, (b) can be read
-// through the accessors for every row, (c) aliases only the input, and
-// (d) encodes and decodes again to the same values.
+// to a chunk that (a) can be read through the accessors for every row,
+// (b) aliases only the input, and (c) encodes and decodes again to the same
+// values. (FuzzThriftReadsDecodeChunk in internal/wire/thriftref checks
+// that the Thrift-generated code also reads what DecodeChunk accepts.)
 func FuzzDecodeChunk(f *testing.F) {
 	f.Add([]byte{})
 	f.Add(unhexF(workedChunk))
@@ -116,9 +117,6 @@ func FuzzDecodeChunk(f *testing.F) {
 				t.Fatalf("end of results with Rows %d and %d vectors", c.Rows, len(c.Vectors))
 			}
 			return
-		}
-		if _, err := thriftDecode(b); err != nil {
-			t.Fatalf("DecodeChunk accepted what Thrift rejects: %v", err)
 		}
 		rows := min(int(c.Rows), 1<<12)
 		for i := range c.Vectors {
@@ -146,8 +144,9 @@ func FuzzDecodeChunk(f *testing.F) {
 	})
 }
 
-// FuzzRoundTrip: random chunks (from a fuzzed seed) encode, decode to the
-// same values, and read the same through the Thrift-generated code.
+// FuzzRoundTrip: random chunks (from a fuzzed seed) encode and decode to
+// the same values. (FuzzThriftRoundTrip in internal/wire/thriftref reads
+// them through the Thrift-generated code too.)
 func FuzzRoundTrip(f *testing.F) {
 	f.Add(uint64(0))
 	f.Fuzz(func(t *testing.T, seed uint64) {
@@ -162,13 +161,6 @@ func FuzzRoundTrip(f *testing.F) {
 		}
 		if d := chunkDiff(c, &got); d != "" {
 			t.Fatal(d)
-		}
-		tc, err := thriftDecode(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if d := chunkDiff(c, fromThrift(t, tc)); d != "" {
-			t.Fatalf("via Thrift: %s", d)
 		}
 	})
 }

@@ -1,4 +1,4 @@
-package wire_test
+package thriftref_test
 
 import (
 	"bytes"
