@@ -198,3 +198,29 @@ func TestOptionCustomFuncTrackedAsCode(t *testing.T) {
 		t.Errorf("profile not removed: %s", c)
 	}
 }
+
+// A Config changed field by field (instead of through options) is checked
+// when the connector is built, as README says.
+func TestConfigFieldsCheckedByNewConnector(t *testing.T) {
+	cfg, err := LoadConfig("", baseEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Port = 0
+	if _, err := NewConnector(cfg); !errors.Is(err, ErrConfig) {
+		t.Fatalf("NewConnector with Port 0: %v, want ErrConfig", err)
+	}
+	cfg.Port, cfg.PrefetchDepth = 443, 65
+	if _, err := NewConnector(cfg); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "PrefetchDepth") {
+		t.Fatalf("NewConnector with PrefetchDepth 65: %v, want ErrConfig naming it", err)
+	}
+	cfg.PrefetchDepth, cfg.Catalog = 2, "hive"
+	c, err := NewConnector(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if got := c.cfg.Catalog; got != "hive" {
+		t.Errorf("catalog %q, want hive", got)
+	}
+}
