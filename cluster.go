@@ -334,6 +334,12 @@ func (cn *conn) confirmStrategy(ctx context.Context, o *op) error {
 			&enginepb.GetCatalogesRequest{}, &resp)
 	}
 	ran, err := ctr.cl.reconfirm(ctx, func(ctx context.Context) error {
+		// Another connection's confirmation may have ended between this
+		// one finding the strategy stale and starting its own: then the
+		// strategy is fresh again and needs no call.
+		if want, fresh := ctr.state.ForNewWork(); want == st && fresh {
+			return nil
+		}
 		err := probe(ctx)
 		ctr.stratLog.Debug("strategy past its cache timeout: confirmed by one call", "strategy", st,
 			"cache_timeout", ctr.cfg.StrategyCacheTimeout, "ok", err == nil, "error", err)
