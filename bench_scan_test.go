@@ -36,7 +36,7 @@ func (s scanConn) QueryContext(context.Context, string, []driver.NamedValue) (dr
 	for i, c := range s.c.cols {
 		r.names[i] = c.name
 	}
-	if err := wire.DecodeChunk(s.c.batch, &r.chunk); err != nil {
+	if err := wire.DecodeChunkCompact(s.c.batch, &r.chunk); err != nil { // as fetchBatch decodes
 		return nil, err
 	}
 	return scanRows{r}, nil

@@ -34,7 +34,14 @@ func TestStringsCopiedInBlocks(t *testing.T) {
 		want[j] = string(b)
 	}
 	r := &rows{strs: make([]batchStrings, 1), cols: []column{{typ: wire.String}}}
-	r.chunk = wire.Chunk{Rows: int32(len(src)), Vectors: []wire.Vector{{Type: wire.String, Size: int32(len(src)), Bytes: src, Nulls: nulls}}}
+	// The rows decode compact (wire.DecodeChunkCompact): the strings one
+	// after the other in StrData.
+	offs, data := []int32{0}, []byte(nil)
+	for _, b := range src {
+		data = append(data, b...)
+		offs = append(offs, int32(len(data)))
+	}
+	r.chunk = wire.Chunk{Rows: int32(len(src)), Vectors: []wire.Vector{{Type: wire.String, Size: int32(len(src)), StrOffsets: offs, StrData: data, Nulls: nulls}}}
 
 	got := make([]any, len(src))
 	for j := range src {
@@ -50,10 +57,8 @@ func TestStringsCopiedInBlocks(t *testing.T) {
 		}
 		got[j] = v
 	}
-	for _, b := range src { // the batch's buffer is reused for the next one
-		for k := range b {
-			b[k] = '#'
-		}
+	for k := range data { // the batch's string data is reused for the next one (recycle)
+		data[k] = '#'
 	}
 
 	for j, v := range got {

@@ -107,11 +107,10 @@ func (r *rows) fetchBatch(ctx context.Context, dst *wire.Chunk, sid string) (end
 		dst.Rows = 0
 		return true, nil
 	}
-	decode := wire.DecodeChunk
-	if r.batched {
-		decode = wire.DecodeChunkCompact // strings laid out as Arrow's (e6arrow)
-	}
-	if err := decode(b, dst); err != nil {
+	// Strings laid out as Arrow's: e6arrow takes them as they are, and
+	// the rows copy a block of them in one go (see copyStrings), with no
+	// per-value slice header for the garbage collector to scan.
+	if err := wire.DecodeChunkCompact(b, dst); err != nil {
 		return false, errFinal{&Error{Op: "fetch", sentinel: ErrProtocol, QueryID: q.id, cause: err, Message: err.Error()}}
 	}
 	q.tel.batch(ctx, int64(max(dst.Rows, 0)), int64(len(b)))

@@ -4,7 +4,6 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"reflect"
-	"strings"
 	"time"
 	"unsafe"
 
@@ -152,20 +151,26 @@ func boxAt[T int32 | int64 | float64 | string](p *T, zero any) any {
 }
 
 // recycle prepares a delivered batch for decoding another into it: the
-// vectors, null flags and string slice headers are reused, but the value
-// arrays that boxAt may have handed out are dropped. The buffer the batch
-// was received into is reused too (its strings were copied before they
-// were handed out), unless a BINARY vector's values, which Next hands out
-// as they are, alias it. Rows read a batch at a time (QueryBatches) box
-// nothing: their value arrays are decoded into again.
+// vectors, null flags and string offsets are reused, but the value arrays
+// that boxAt may have handed out are dropped. The buffer the batch was
+// received into, and each column's string data (see copyStrings), are
+// reused too, since their strings were copied before they were handed
+// out, unless a BINARY vector's values, which Next hands out as they are,
+// alias them. Rows read a batch at a time (QueryBatches) box nothing:
+// their value arrays are decoded into again, while their string data went
+// to the caller with the batch.
 func (r *rows) recycle(c *wire.Chunk) {
 	for i := range c.Vectors {
 		v := &c.Vectors[i]
-		if !r.batched {
-			v.Int32s, v.Int64s, v.Float64s = nil, nil, nil
-		}
 		if v.Type == wire.Binary {
 			c.Recv = nil
+			continue
+		}
+		if !r.batched {
+			v.Int32s, v.Int64s, v.Float64s = nil, nil, nil
+			if v.StrData != nil {
+				v.StrSpare, v.StrData = v.StrData, nil
+			}
 		}
 	}
 }
@@ -197,10 +202,12 @@ func (r *rows) fastValue(i, row int, dst *driver.Value) bool {
 			return true
 		}
 	case wire.String, wire.Array, wire.Map, wire.Struct:
-		if row < len(v.Bytes) && !(row < len(v.Nulls) && v.Nulls[row]) { // IsNull, for a non-constant vector
+		// The batch is decoded compact (wire.DecodeChunkCompact); a vector
+		// left in Bytes (all NULL, no data) goes to valueAt.
+		if row+1 < len(v.StrOffsets) && !(row < len(v.Nulls) && v.Nulls[row]) { // IsNull, for a non-constant vector
 			s := r.strs[i].s
 			if s == nil {
-				s = make([]string, len(v.Bytes))
+				s = make([]string, len(v.StrOffsets)-1)
 				r.strs[i].s = s
 			}
 			if row >= r.strs[i].filled {
@@ -241,41 +248,32 @@ type batchStrings struct {
 }
 
 // copyStrings copies the strings of column i from row on into a new block,
-// as many rows as fit, or row's own string alone if it is a long one.
+// as many rows as fit, or row's own string alone if it is a long one. The
+// strings of consecutive rows lie one after the other in the vector's
+// StrData, so a block is one copy.
 func (r *rows) copyStrings(i, row int) {
 	v, bs := &r.chunk.Vectors[i], &r.strs[i]
-	src := v.Bytes
-	end, n := row, 0
-	for end < len(src) {
-		l := len(src[end])
-		if v.IsNull(end) {
-			l = 0 // never delivered as a string
-		}
-		if l >= strOwn || n+l > strBlock {
-			break
-		}
-		n += l
+	offs, data := v.StrOffsets, v.StrData
+	n := len(offs) - 1
+	start := offs[row]
+	end := row
+	for end < n && int(offs[end+1]-start) <= strBlock && offs[end+1]-offs[end] < strOwn {
 		end++
 	}
-	if end == row { // a long string
-		bs.s[row] = string(src[row])
+	if end == row { // a long string (or a NULL row's long bytes)
+		bs.s[row] = ""
+		if !v.IsNull(row) {
+			bs.s[row] = string(data[start:offs[row+1]])
+		}
 		bs.filled = row + 1
 		return
 	}
-	// The block is a string built once (strings.Builder does not zero it
-	// first) and sliced.
-	var sb strings.Builder
-	sb.Grow(n)
+	// The block is a string built once and sliced. A NULL row's bytes
+	// (normally none) are copied with the others but never handed out.
+	block := string(data[start:offs[end]])
 	for j := row; j < end; j++ {
-		if !v.IsNull(j) {
-			sb.Write(src[j])
-		}
-	}
-	block, off := sb.String(), 0
-	for j := row; j < end; j++ {
-		if l := len(src[j]); l > 0 && !v.IsNull(j) {
-			bs.s[j] = block[off : off+l]
-			off += l
+		if a, b := offs[j]-start, offs[j+1]-start; a < b {
+			bs.s[j] = block[a:b]
 		} else {
 			bs.s[j] = ""
 		}

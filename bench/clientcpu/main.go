@@ -25,6 +25,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime"
 	rtmetrics "runtime/metrics"
 	"runtime/pprof"
 	"strconv"
@@ -51,7 +52,12 @@ func main() {
 	heap := flag.Bool("heap", false, "report the peak heap")
 	prefetch := flag.Int("prefetch", -1, "PrefetchDepth (-1: the default)")
 	prof := flag.String("cpuprofile", "", "write a CPU profile to `file`")
+	memprof := flag.String("memprofile", "", "write an allocation profile to `file` (every allocation sampled)")
 	flag.Parse()
+	if *memprof != "" {
+		runtime.MemProfileRate = 1
+		defer writeMemProfile(*memprof)
+	}
 	if *prof != "" {
 		f, err := os.Create(*prof)
 		if err != nil {
@@ -68,6 +74,19 @@ func main() {
 		fmt.Fprintln(os.Stderr, "clientcpu:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
+	}
+}
+
+// writeMemProfile writes the allocation profile (-memprofile).
+func writeMemProfile(path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "clientcpu:", err)
+		return
+	}
+	defer f.Close()
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		fmt.Fprintln(os.Stderr, "clientcpu:", err)
 	}
 }
 

@@ -104,7 +104,9 @@ func decodeMemberValue(d *decoder, v *Vector, p *payload, m int) (err error) {
 		v.Float64s, err = d.float64s(v.Float64s, memberNames[m])
 	case mVarchar:
 		if d.compact {
-			v.StrOffsets, v.StrData, err = d.compactBinaries(v.StrOffsets, "varcharData")
+			spare := v.StrSpare
+			v.StrSpare = nil
+			v.StrOffsets, v.StrData, err = d.compactBinaries(v.StrOffsets, spare, "varcharData")
 		} else {
 			v.Bytes, err = d.binaries(v.Bytes, "varcharData")
 		}
@@ -264,11 +266,13 @@ func (d *decoder) binaries(dst [][]byte, what string) ([][]byte, error) {
 	return dst, nil
 }
 
-// compactBinaries reads a list<string> into one new data buffer (the values
+// compactBinaries reads a list<string> into one data buffer (the values
 // one after the other) and offsets: value i is data[offs[i]:offs[i+1]]. It
 // checks every length first, so that the data is allocated once at its
-// size, and fails exactly where binaries fails.
-func (d *decoder) compactBinaries(offs []int32, what string) ([]int32, []byte, error) {
+// size, and fails exactly where binaries fails. The data buffer is spare
+// when it is large enough, a new slice otherwise (with room to spare when
+// a spare was offered: the caller reuses its buffers).
+func (d *decoder) compactBinaries(offs []int32, spare []byte, what string) ([]int32, []byte, error) {
 	n, err := d.list(tString, what)
 	if err != nil {
 		return offs[:0], nil, err
@@ -297,7 +301,15 @@ func (d *decoder) compactBinaries(offs []int32, what string) ([]int32, []byte, e
 		return offs[:0], nil, d.malformedAt(d.off, what+": "+itoa(total)+" bytes of strings, more than offsets of 32 bits can address")
 	}
 	offs = resizeNoZero(offs, n+1)
-	data := noZeroBytes(total)
+	var data []byte
+	switch {
+	case spare == nil:
+		data = noZeroBytes(total)
+	case cap(spare) >= total:
+		data = spare[:total]
+	default: // to be reused: room for a slightly larger next batch
+		data = noZeroBytes(total + total/8)[:total]
+	}
 	off, at := d.off, 0
 	offs[0] = 0
 	for i := range n {

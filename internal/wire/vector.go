@@ -25,9 +25,9 @@ package wire
 // its neighbour). They stay valid only while the caller keeps that buffer
 // unchanged; copy what must outlive it. The decoder never writes to them
 // again, even when the Chunk is reused. After DecodeChunkCompact, StrData
-// is a new slice the decoder never writes to again either, while
-// StrOffsets, like the numeric slices, is reused by the next decode into
-// the same Chunk.
+// is a new slice the decoder never writes to again either (unless the
+// caller hands it back as StrSpare), while StrOffsets, like the numeric
+// slices, is reused by the next decode into the same Chunk.
 type Vector struct {
 	Type       VectorType
 	Size       int32     // Vector.size on the wire (>= the chunk's rows)
@@ -41,10 +41,15 @@ type Vector struct {
 	Float64s   []float64 // DOUBLE, FLOAT (a FLOAT travels as a double)
 	Bytes      [][]byte  // STRING, BINARY, ARRAY, MAP, STRUCT (aliases the input after DecodeChunk)
 	StrOffsets []int32   // instead of Bytes after DecodeChunkCompact: value i is StrData[StrOffsets[i]:StrOffsets[i+1]]
-	StrData    []byte    // the values of StrOffsets, one after the other (a new slice for every batch)
+	StrData    []byte    // the values of StrOffsets, one after the other (a new slice for every batch, unless StrSpare)
 	Zones      []string  // zoneData of DATETIME/TIMESTAMP/TIMESTAMP_TZ, one per row (one for a constant); nil when absent (= UTC)
 	Decimals   []Dec128  // DECIMAL128 unscaled values
 	Scale      int32     // DECIMAL128 scale: value = Decimals[i] / 10^Scale
+	// StrSpare is storage DecodeChunkCompact may decode StrData into
+	// instead of a new slice: the caller sets it to an earlier StrData
+	// that nothing refers to any more. The decoder takes it (sets it to
+	// nil) when it decodes a list of strings.
+	StrSpare []byte
 }
 
 // slot maps a row to the index of its value.
