@@ -61,17 +61,8 @@ func newRows(cn *conn, q *query, meta *wire.Metadata) *rows {
 func (r *rows) Columns() []string { return r.names }
 
 func (r *rows) Next(dest []driver.Value) error {
-	if r.err != nil {
-		return r.err
-	}
-	for r.pos >= int(r.chunk.Rows) {
-		if r.done || r.closed {
-			return io.EOF
-		}
-		if err := r.fetch(r.ctx, r.fetchOp()); err != nil {
-			r.err = r.interrupted(err)
-			return r.err
-		}
+	if err := r.ready(); err != nil {
+		return err
 	}
 	for i := range dest {
 		if r.fastValue(i, r.pos, &dest[i]) {
@@ -86,6 +77,24 @@ func (r *rows) Next(dest []driver.Value) error {
 	}
 	r.pos++
 	r.delivered++
+	return nil
+}
+
+// ready makes r.pos a row of the current batch, fetching the next batch
+// when this one is used up; io.EOF after the last row.
+func (r *rows) ready() error {
+	if r.err != nil {
+		return r.err
+	}
+	for r.pos >= int(r.chunk.Rows) {
+		if r.done || r.closed {
+			return io.EOF
+		}
+		if err := r.fetch(r.ctx, r.fetchOp()); err != nil {
+			r.err = r.interrupted(err)
+			return r.err
+		}
+	}
 	return nil
 }
 

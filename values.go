@@ -202,22 +202,32 @@ func (r *rows) fastValue(i, row int, dst *driver.Value) bool {
 			return true
 		}
 	case wire.String, wire.Array, wire.Map, wire.Struct:
-		// The batch is decoded compact (wire.DecodeChunkCompact); a vector
-		// left in Bytes (all NULL, no data) goes to valueAt.
-		if row+1 < len(v.StrOffsets) && !(row < len(v.Nulls) && v.Nulls[row]) { // IsNull, for a non-constant vector
-			s := r.strs[i].s
-			if s == nil {
-				s = make([]string, len(v.StrOffsets)-1)
-				r.strs[i].s = s
-			}
-			if row >= r.strs[i].filled {
-				r.copyStrings(i, row)
-			}
-			*dst = boxAt(&s[row], any(""))
+		if p := r.stringAt(i, row); p != nil {
+			*dst = boxAt(p, any(""))
 			return true
 		}
 	}
 	return false
+}
+
+// stringAt returns row of the string-typed column i of the current batch
+// as a string copied in blocks of rows (see copyStrings), or nil when it is
+// NULL, constant, or not decoded compact (a vector left in Bytes: all NULL,
+// no data), which valueAt handles. The string pointed to never changes.
+func (r *rows) stringAt(i, row int) *string {
+	v := &r.chunk.Vectors[i]
+	if v.Constant || row+1 >= len(v.StrOffsets) || (row < len(v.Nulls) && v.Nulls[row]) { // IsNull, for a non-constant vector
+		return nil
+	}
+	s := r.strs[i].s
+	if s == nil {
+		s = make([]string, len(v.StrOffsets)-1)
+		r.strs[i].s = s
+	}
+	if row >= r.strs[i].filled {
+		r.copyStrings(i, row)
+	}
+	return &s[row]
 }
 
 // Strings in blocks.
