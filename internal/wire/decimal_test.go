@@ -57,8 +57,8 @@ func TestDec128Format(t *testing.T) {
 func TestDec128FormatMatchesBig(t *testing.T) {
 	g := newGen(7)
 	for range 20000 {
-		d := g.dec()
-		scale := int32(g.r.IntN(50) - 5)
+		d := g.Dec()
+		scale := int32(g.R.IntN(50) - 5)
 		want := bigFormat(d.Big(), scale)
 		if got := d.Format(scale); got != want {
 			t.Fatalf("Format(%v, %d) = %s, want %s", d.Big(), scale, got, want)

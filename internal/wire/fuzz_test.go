@@ -150,7 +150,7 @@ func FuzzDecodeChunk(f *testing.F) {
 func FuzzRoundTrip(f *testing.F) {
 	f.Add(uint64(0))
 	f.Fuzz(func(t *testing.T, seed uint64) {
-		c := newGen(seed).chunk()
+		c := newGen(seed).Chunk()
 		b, err := wire.AppendChunk(nil, c)
 		if err != nil {
 			t.Fatal(err)

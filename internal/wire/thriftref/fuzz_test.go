@@ -41,7 +41,7 @@ func FuzzThriftRoundTrip(f *testing.F) {
 		f.Add(seed * 1_000_003)
 	}
 	f.Fuzz(func(t *testing.T, seed uint64) {
-		c := newGen(seed).chunk()
+		c := newGen(seed).Chunk()
 		b, err := wire.AppendChunk(nil, c)
 		if err != nil {
 			t.Fatal(err)

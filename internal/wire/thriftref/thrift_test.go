@@ -12,7 +12,7 @@ import (
 // bytes are the very bytes the generated code writes for those values.
 func TestThriftDecodesAppendChunk(t *testing.T) {
 	for seed := range uint64(300) {
-		c := newGen(seed).chunk()
+		c := newGen(seed).Chunk()
 		b, err := wire.AppendChunk(nil, c)
 		if err != nil {
 			t.Fatalf("seed %d: AppendChunk: %v", seed, err)
@@ -42,7 +42,7 @@ func TestThriftDecodesAppendChunk(t *testing.T) {
 func TestDecodeChunkReadsThrift(t *testing.T) {
 	var got wire.Chunk // reused across seeds on purpose
 	for seed := range uint64(300) {
-		c := newGen(1000 + seed).chunk()
+		c := newGen(1000 + seed).Chunk()
 		b, err := thriftEncode(toThrift(c))
 		if err != nil {
 			t.Fatalf("seed %d: Thrift encode: %v", seed, err)
